@@ -1,0 +1,25 @@
+"""An agent-based model of the US CyberTipline pipeline and the evidence lost before legal process.
+
+The Python API in one place::
+
+    from model import load_scenario, run, compare
+    scenario = load_scenario("x_platform", ["retention.window_days=365"])
+    model, summary = run(scenario)            # summary: dict of DESIGN §6 keys
+    daily = model.timeseries()                # pandas DataFrame, one row per day
+    table = compare("baseline_90day", "report_act_1yr", replications=5)
+"""
+
+from model.model import RetentionModel, run
+from model.params import Scenario
+from model.scenarios import ScenarioError, load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = ["RetentionModel", "Scenario", "ScenarioError", "compare", "load_scenario", "run", "__version__"]
+
+
+def __getattr__(name: str):  # compare lives in experiments, loaded on first use
+    if name == "compare":
+        from model.experiments import compare
+        return compare
+    raise AttributeError(name)

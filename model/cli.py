@@ -1,0 +1,254 @@
+"""The ``tipline`` command (also ``python -m model``): a thin layer over the Python API.
+
+Exit codes: 0 success; 2 bad input (the message names the file, key and what is allowed, and
+nothing is written); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from model.params import describe
+from model.scenarios import SCENARIO_DIR, ScenarioError, load_scenario, to_toml
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+EPILOG = f"""Scenarios are TOML files or the names of shipped ones in {SCENARIO_DIR}
+(national, baseline_90day, report_act_1yr, x_platform, double_analysts, double_investigators,
+half_investigators, viral_surge). Exit codes: 0 ok, 1 internal error, 2 bad input."""
+
+
+class BadInput(Exception):
+    """A command-line problem reported with exit code 2."""
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    extra = list(args.set or [])
+    if getattr(args, "seed", None) is not None:
+        extra.append(f"run.seed={args.seed}")
+    if getattr(args, "days", None) is not None:
+        extra.append(f"run.days={args.days}")
+    return extra
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"--out {out}: exists and is not an empty directory (choose a new one)")
+
+
+def _write_dir_atomically(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
+    """Write all files into a temporary sibling directory, then move it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, write in files.items():
+            write(tmp / name)
+        if out.exists():
+            out.rmdir()  # checked empty before the run
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _format_value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
+    cells = [list(header)] + [[_format_value(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths,
+                                                                                          strict=True))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _progress(total: int, label: str) -> Any:
+    """A tqdm bar on an interactive terminal, else None (quiet in scripts and CI)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=label, unit="day", leave=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model.model import RetentionModel
+
+    scenario = load_scenario(args.scenario, _overrides(args))
+    out = Path(args.out) if args.out else None
+    if out:
+        _check_out_dir(out)
+    start = time.perf_counter()
+    model = RetentionModel(scenario)
+    bar = _progress(scenario.run.days, scenario.name)
+    while model.running:
+        model.step()
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    summary = model.summary()
+    summary["wall_seconds"] = round(time.perf_counter() - start, 3)
+    if out:
+        daily = model.timeseries()
+        _write_dir_atomically(out, {
+            "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
+            "timeseries.csv": lambda p: daily.to_csv(p, index=False),
+            "timeseries.parquet": lambda p: daily.to_parquet(p, index=False),
+            "scenario.toml": lambda p: p.write_text(to_toml(scenario)),
+        })
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{scenario.name}: {scenario.description}")
+        _print_table([(k, v) for k, v in summary.items()], ("metric", "value"))
+        if out:
+            print(f"wrote {out}/summary.json, timeseries.csv, timeseries.parquet, scenario.toml")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.experiments import compare
+
+    if args.replications < 1:
+        raise BadInput(f"--replications {args.replications}: must be at least 1")
+    overrides = _overrides(args)
+    for name in (args.a, args.b):  # validate both before any run
+        load_scenario(name, overrides)
+    table = compare(args.a, args.b, replications=args.replications, overrides=overrides,
+                    workers=args.workers)
+    a, b = table.attrs["a"], table.attrs["b"]
+    if args.json:
+        payload = {"a": a, "b": b, "replications": args.replications, "seeds": table.attrs["seeds"],
+                   "confidence": table.attrs["confidence"],
+                   "metrics": {m: {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                                   for k, v in row.items()} for m, row in table.to_dict("index").items()}}
+        print(json.dumps(payload))
+        return EXIT_OK
+    print(f"A = {a}, B = {b}; {args.replications} paired replications (common random numbers); "
+          f"difference = B - A with its 95% confidence interval")
+    rows = [(m, r["a"], r["b"], r["difference"], r["ci_low"], r["ci_high"]) for m, r in table.iterrows()]
+    _print_table(rows, ("metric", "A", "B", "B - A", "95% CI low", "95% CI high"))
+    return EXIT_OK
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.set or [])
+    rows = describe(scenario)
+    if args.format == "json":
+        print(json.dumps(rows, default=str))
+    elif args.format == "markdown":
+        print("| key | value | unit | allowed | source |\n|---|---|---|---|---|")
+        for r in rows:
+            print(f"| `{r['key']}` | {r['value']} | {r['unit']} | {r['allowed']} | {r['source']} |")
+    else:
+        _print_table([(r["key"], str(r["value"]), r["unit"], r["allowed"], r["source"]) for r in rows],
+                     ("key", "value", "unit", "allowed", "source"))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for name in args.scenarios:
+        try:
+            scenario = load_scenario(name, args.set or [])
+        except ScenarioError as exc:
+            failed += 1
+            print(f"tipline: error: {exc}", file=sys.stderr)
+        else:
+            print(f"ok: {name} ({scenario.name})")
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tipline", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Evidence lost before legal process reaches the platform: a model of the "
+                    "CyberTipline pipeline (platform -> NCMEC -> law enforcement -> legal process).")
+    from model import __version__
+    parser.add_argument("--version", action="version", version=f"tipline {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_set(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a parameter, e.g. retention.window_days=365 or "
+                            "platforms.X.reports_per_day=2500 (repeatable)")
+
+    run = commands.add_parser("run", help="simulate one scenario and print its summary",
+                              description="Simulate one scenario; print a summary table, or JSON with --json.")
+    run.add_argument("scenario", help="scenario file or shipped name, e.g. x_platform")
+    add_set(run)
+    run.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
+    run.add_argument("--days", type=int, help="simulated days (default: the scenario's run.days)")
+    run.add_argument("--out", metavar="DIR",
+                     help="write summary.json, timeseries.csv/.parquet and the resolved scenario.toml to a new DIR")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    run.set_defaults(func=cmd_run)
+
+    cmp = commands.add_parser(
+        "compare", help="paired comparison of two scenarios with confidence intervals",
+        description="Run scenarios A and B on the same seeds (common random numbers) and print, per metric, "
+                    "A, B, B - A and the 95%% confidence interval of the difference.")
+    cmp.add_argument("a", nargs="?", default="baseline_90day", help="scenario A (default: baseline_90day)")
+    cmp.add_argument("b", nargs="?", default="report_act_1yr", help="scenario B (default: report_act_1yr)")
+    cmp.add_argument("--replications", "-r", type=int, default=5, help="paired replications (default: 5)")
+    add_set(cmp)
+    cmp.add_argument("--seed", type=int, help="root seed of the replications (default: A's run.seed)")
+    cmp.add_argument("--days", type=int, help="simulated days for both")
+    cmp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    cmp.add_argument("--json", action="store_true", help="print one JSON object")
+    cmp.set_defaults(func=cmd_compare)
+
+    prm = commands.add_parser("params", help="table of every parameter: value, unit, range, source",
+                              description="List every parameter of a scenario (default: built-in defaults).")
+    prm.add_argument("scenario", nargs="?", default=None, help="scenario file or shipped name")
+    add_set(prm)
+    prm.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    prm.set_defaults(func=cmd_params)
+
+    val = commands.add_parser("validate", help="check scenario files without running them",
+                              description="Check scenario files; exit 2 if any is invalid.")
+    val.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    add_set(val)
+    val.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, BadInput) as exc:
+        print(f"tipline: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tipline: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the command's last line of defence
+        print(f"tipline: internal error: {type(exc).__name__}: {exc} "
+              "(please report it with the command line)", file=sys.stderr)
+        if os.environ.get("TIPLINE_DEBUG"):
+            raise
+        return EXIT_ERROR

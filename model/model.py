@@ -1,0 +1,386 @@
+"""RetentionModel: the CyberTipline pipeline as a Mesa model, one step per day (DESIGN §2).
+
+Each day, in order:
+
+1. every platform files its reports (new rows; viral copies are bundled at once if bundling is on);
+2. NCMEC analysts triage the shared queue within their daily time budget: informational reports
+   end, referrals go to an agency after the referral delay (urgent ones the same day);
+3. referrals due today join their agency's queue;
+4. each agency's investigators take on cases within capacity: non-actionable ones are closed,
+   a 2703(f) preservation request may extend the deadline, legal process starts;
+5. legal process due today is served on the platform: in time or too late; ISP logs checked;
+6. cases bound for arrest wait for the forensic lab, then the arrest delay;
+7. reports whose preservation deadline is today and still unserved are lost;
+8. the DataCollector records the day.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+
+from model.agents import Agency, Analyst, Platform, lognormal_days, priority_keys
+from model.outcomes import FOREIGN, US, Outcomes
+from model.params import Scenario
+from model.reports import Calendar, PriorityQueue, ReportStore, Rows
+
+#: Daily time-series columns (DataCollector model reporters), with their meaning and unit.
+DAILY_SERIES: dict[str, str] = {
+    "day": "model day",
+    "reports_filed": "reports filed today (all, warm-up included)",
+    "ncmec_backlog": "reports waiting for an NCMEC analyst",
+    "ncmec_mean_wait_days": "mean days the waiting reports have waited at NCMEC",
+    "agency_backlog": "referrals waiting for an investigator (all agencies)",
+    "agency_mean_wait_days": "mean days the waiting referrals have waited at agencies",
+    "in_legal_process": "cases whose legal process is being prepared (warrant, drafting, MLAT)",
+    "forensic_backlog": "arrest-bound cases waiting for a forensic exam",
+    "analyst_utilisation": "share of the analysts' time used today",
+    "investigator_utilisation": "share of US investigators' capacity used today",
+    "served_today": "legal process served in time today (counted reports)",
+    "lost_today": "counted reports whose evidence was lost today",
+    "legal_process_served": "cumulative legal process served in time (counted reports)",
+    "evidence_lost": "cumulative counted reports with evidence lost",
+    "arrests": "cumulative arrests (counted reports)",
+}
+
+
+def _daily(model: RetentionModel, key: str) -> float:
+    return model.today[key]
+
+
+class RetentionModel(mesa.Model):
+    """The whole pipeline for one scenario. ``RetentionModel()`` runs the built-in defaults.
+
+    Args:
+        scenario: a validated :class:`~model.params.Scenario` (default: built-in defaults).
+        rng: root seed; ``None`` uses ``scenario.run.seed``.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, rng: int | None = None) -> None:
+        scenario = scenario if scenario is not None else Scenario()
+        seed = scenario.run.seed if rng is None else int(rng)
+        root = np.random.SeedSequence(seed)
+        arrivals, attributes, cases, mesa_stream = root.spawn(4)
+        super().__init__(rng=int(mesa_stream.generate_state(1)[0]))
+        self.settings = scenario
+        self.seed = seed
+        self.day = 0
+        self.running = scenario.run.days > 0
+
+        self.store = ReportStore(capacity=self._initial_capacity())
+        n_platforms = len(scenario.platforms)
+        streams = zip(arrivals.spawn(n_platforms), attributes.spawn(n_platforms), cases.spawn(n_platforms),
+                      strict=True)
+        self.platforms = [Platform(self, spec, i, list(seeds))
+                          for i, (spec, seeds) in enumerate(zip(scenario.platforms, streams, strict=True))]
+        ncmec = scenario.ncmec
+        Analyst.create_agents(self, ncmec.analysts, reports_per_day=ncmec.reports_per_analyst_day)
+        self.agencies = [
+            Agency(self, spec, i, spec.staff_share * (scenario.foreign.investigators if spec.kind == "foreign"
+                                                      else scenario.law_enforcement.investigators))
+            for i, spec in enumerate(scenario.agencies)
+        ]
+        self.agency_route = np.array([a.route for a in self.agencies], np.int64)
+        self._routing = {kind: self._routing_table(kind) for kind in ("icac", "federal", "foreign")}
+
+        self.ncmec_queue = PriorityQueue(self.store)
+        self.ncmec_credit = 0.0
+        self.to_agency = Calendar()
+        self.to_service = Calendar()
+        self.to_forensics = Calendar()
+        self.forensic_queue = PriorityQueue()
+        self.forensic_credit = 0.0
+        self.to_arrest = Calendar()
+        retention = scenario.retention
+        longest = max(retention.window_days + retention.voluntary_extra_days,
+                      retention.preservation_extension_days * (1 + retention.preservation_max_extensions))
+        self.outcomes = Outcomes(horizon=scenario.run.days + longest + 1)
+        self.today: dict[str, float] = dict.fromkeys(DAILY_SERIES, 0.0)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: partial(_daily, key=key) for key in DAILY_SERIES},
+            agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"}},
+        )
+        self.datacollector.collect(self)
+
+    # --- set-up helpers -------------------------------------------------------------------
+
+    def _routing_table(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        members = [a for a in self.agencies if a.spec.kind == kind]
+        shares = np.cumsum([a.spec.routing_share for a in members])
+        return np.array([a.index for a in members], np.int16), shares / shares[-1]
+
+    def _initial_capacity(self) -> int:
+        daily = sum(p.reports_per_day for p in self.settings.platforms) * self.settings.demand.scale
+        return int(min(max(daily * 4, 1024), 50_000_000))
+
+    @property
+    def analyst_budget(self) -> float:
+        """Analyst time per day, in novel-report units."""
+        return float(self.settings.ncmec.analysts * self.settings.ncmec.reports_per_analyst_day)
+
+    # --- the day -----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one day."""
+        self.day += 1
+        day = self.day
+        lost_before, served_before = self.outcomes.evidence_lost, self.outcomes.legal_process_served
+        for platform in self.platforms:
+            platform.file_reports(day)
+        self.triage(day)
+        self.deliver_referrals(day)
+        for agency in self.agencies:
+            agency.investigate(day)
+        self.serve_legal_process(day)
+        self.forensics(day)
+        self.make_arrests(day)
+        self.outcomes.expire(day)
+        self._record(day, lost_before, served_before)
+        self.running = day < self.settings.run.days
+
+    def receive_reports(self, platform: Platform, day: int, n: int, n_extra: int,
+                        viral_share_extra: float) -> None:
+        """Create rows for a platform's new reports and put them in the analysts' queue."""
+        sc = self.settings
+        counted = day > sc.run.warmup_days
+        a = platform.draw_reports(n, n_extra, viral_share_extra)
+        is_case = a["quality"] & a["actionable"]
+        u, z = platform.draw_cases(int(is_case.sum()))
+        bundled = a["viral"] if sc.ncmec.bundling else np.zeros(n, bool)
+        if counted:
+            self.outcomes.reports += n
+            self.outcomes.informational += int(bundled.sum())
+        keep = ~bundled
+        a = {key: value[keep] for key, value in a.items()}
+        is_case = is_case[keep]
+        rows = self.store.allocate(len(a["urgent"]))
+        st = self.store
+        deadline = day + sc.retention.window_days + sc.retention.voluntary_extra_days
+        st.created[rows] = day
+        st.entered[rows] = day
+        st.deadline[rows] = deadline
+        st.platform[rows] = platform.index
+        st.counted[rows] = counted
+        st.urgent[rows] = a["urgent"]
+        st.quality[rows] = a["quality"]
+        st.referral[rows] = a["quality"]
+        st.actionable[rows] = a["actionable"]
+        st.us[rows] = a["us"]
+        st.agency[rows] = self._route(a["us"], a["unknown"], a["location"], platform.spec)
+        novel_cost = np.where(a["known"], np.float32(sc.ncmec.known_content_cost), np.float32(1.0))
+        st.triage_cost[rows] = np.where(a["urgent"], np.float32(1.0), novel_cost)
+        st.case_cost[rows] = np.where(a["actionable"], np.float32(1.0), np.float32(sc.law_enforcement.screening_cost))
+        for column in ("needs_process", "preservation_request", "ip_lead", "ip_unattributable"):
+            st.columns[column][rows] = False
+        self._draw_case_columns(rows[is_case], a["automated"][is_case], platform, u, z)
+        if counted:
+            need = rows[st.needs_process[rows]]
+            self.outcomes.need_process(self.agency_route[st.agency[need]], st.deadline[need])
+        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st.entered[rows], st.urgent[rows],
+                                                  st.quality[rows], st.deadline[rows]))
+
+    def _route(self, us: np.ndarray, unknown: np.ndarray, location: np.ndarray,
+               spec: Any) -> np.ndarray:
+        """Destination agency: US-located to ICAC regions, unknown to federal, the rest foreign."""
+        foreign = ~us & ~unknown
+        bands = {
+            "icac": (us, 0.0, spec.us_share),
+            "federal": (unknown, spec.us_share, spec.unknown_location_share),
+            "foreign": (foreign, spec.us_share + spec.unknown_location_share,
+                        1.0 - spec.us_share - spec.unknown_location_share),
+        }
+        agency = np.empty(len(us), np.int16)
+        for kind, (mask, low, width) in bands.items():
+            members, cumulative = self._routing[kind]
+            within = (location[mask] - low) / width if width > 0 else np.zeros(int(mask.sum()))
+            pick = np.minimum(np.searchsorted(cumulative, within, side="right"), len(members) - 1)
+            agency[mask] = members[pick]
+        return agency
+
+    def _draw_case_columns(self, rows: Rows, automated: np.ndarray, platform: Platform,
+                           u: dict[str, np.ndarray], z: dict[str, np.ndarray]) -> None:
+        """Legal-process path and delays of actionable referrals, from their case draws."""
+        sc, st = self.settings, self.store
+        le, foreign = sc.law_enforcement, sc.foreign
+        is_foreign = self.agency_route[st.agency[rows]] == FOREIGN
+        urgent = st.urgent[rows]
+        share = np.where(is_foreign, foreign.legal_process_share, le.legal_process_share)
+        st.needs_process[rows] = u["needs_process"] < share
+        st.preservation_request[rows] = u["preservation"] < sc.retention.preservation_request_share
+        st.ip_lead[rows] = st.us[rows] & (u["ip_lead"] < sc.isp.ip_lead_share)
+        st.ip_unattributable[rows] = u["cgnat"] < sc.isp.cgnat_share
+        st.arrest_draw[rows] = u["arrest"]
+        wilson = automated & ~is_foreign & (u["wilson"] < le.wilson_share)
+        us_days = (lognormal_days(le.legal_process_median_days, le.legal_process_sigma, z["process"])
+                   + np.where(wilson, lognormal_days(le.wilson_warrant_median_days, le.wilson_warrant_sigma,
+                                                     z["warrant"]), 0))
+        cloud = u["cloud_act"] < foreign.cloud_act_share
+        foreign_days = np.where(cloud,
+                                lognormal_days(foreign.cloud_act_median_days, foreign.mlat_sigma, z["process"]),
+                                lognormal_days(foreign.mlat_median_days, foreign.mlat_sigma, z["process"]))
+        emergency = lognormal_days(le.emergency_median_days, le.emergency_sigma, z["process"])
+        st.process_days[rows] = np.where(urgent, emergency, np.where(is_foreign, foreign_days, us_days))
+        st.response_days[rows] = lognormal_days(platform.spec.response_median_days, platform.spec.response_sigma,
+                                                z["response"])
+        ds = sc.downstream
+        st.arrest_days[rows] = lognormal_days(ds.arrest_delay_median_days, ds.arrest_delay_sigma, z["arrest"])
+
+    def triage(self, day: int) -> None:
+        """Analysts work the shared queue within today's time budget."""
+        self.ncmec_credit += self.analyst_budget
+        rows, used = self.ncmec_queue.pop_budget(self.store.triage_cost, self.ncmec_credit)
+        self.today["analyst_utilisation"] = used / self.analyst_budget if self.analyst_budget else 0.0
+        self.ncmec_credit = self.ncmec_credit - used if len(self.ncmec_queue) else 0.0
+        st = self.store
+        referral = st.referral[rows]
+        informational = rows[~referral]
+        self.outcomes.informational += int(st.counted[informational].sum())
+        self.store.release(informational)
+        referred = rows[referral]
+        counted = referred[st.counted[referred]]
+        routes = np.bincount(self.agency_route[st.agency[counted]], minlength=2)
+        self.outcomes.referred_us += int(routes[US])
+        self.outcomes.referred_foreign += int(routes[FOREIGN])
+        delay = np.where(st.urgent[referred], 0, self.settings.ncmec.referral_delay_days)
+        self.to_agency.schedule(referred, day + delay)
+
+    def deliver_referrals(self, day: int) -> None:
+        """Referrals due today join their agencies' queues."""
+        rows = self.to_agency.pop(day)
+        if len(rows) == 0:
+            return
+        agency = self.store.agency[rows]
+        order = np.argsort(agency, kind="stable")
+        rows, agency = rows[order], agency[order]
+        cuts = np.flatnonzero(np.diff(agency)) + 1
+        for chunk in np.split(rows, cuts):
+            self.agencies[int(self.store.agency[chunk[0]])].receive(chunk, day)
+
+    def take_on_cases(self, rows: Rows, day: int, route: int) -> None:
+        """An agency takes on referrals: screen out, close without process, or start legal process."""
+        st, out = self.store, self.outcomes
+        actionable = st.actionable[rows]
+        closed = rows[~actionable]
+        out.closed_not_actionable += int(st.counted[closed].sum())
+        st.release(closed)
+        cases = rows[actionable]
+        needs = st.needs_process[cases]
+        without = cases[~needs]
+        out.investigated_without_legal_process += int(st.counted[without].sum())
+        if route == US:
+            self._to_downstream(without, np.full(len(without), day), np.ones(len(without), bool))
+        else:
+            st.release(without)
+        started = cases[needs]
+        self._preserve(started, day, route)
+        self.to_service.schedule(started, day + st.process_days[started])
+
+    def _preserve(self, rows: Rows, day: int, route: int) -> None:
+        """2703(f) preservation requests sent at intake extend unexpired deadlines."""
+        st, retention = self.store, self.settings.retention
+        requested = rows[st.preservation_request[rows] & (day <= st.deadline[rows])]
+        held_until = day + retention.preservation_extension_days * (1 + retention.preservation_max_extensions)
+        extended = requested[st.deadline[requested] < held_until]
+        counted = extended[st.counted[extended]]
+        self.outcomes.extend(np.full(len(counted), route), st.deadline[counted], np.full(len(counted), held_until))
+        st.deadline[extended] = held_until
+
+    def serve_legal_process(self, day: int) -> None:
+        """Legal process due today reaches the platform; check the deadline and the ISP logs."""
+        st, isp = self.store, self.settings.isp
+        rows = self.to_service.pop(day)
+        if len(rows) == 0:
+            return
+        route = self.agency_route[st.agency[rows]]
+        counted = st.counted[rows]
+        self.outcomes.serve(day, route[counted], st.created[rows[counted]], st.deadline[rows[counted]])
+        in_time = day <= st.deadline[rows]
+        isp_day = day + st.response_days[rows] + isp.subpoena_days
+        log_age = isp_day - st.created[rows] + isp.upload_to_report_days
+        isp_lost = in_time & st.ip_lead[rows] & (st.ip_unattributable[rows] | (log_age > isp.log_retention_days))
+        self.outcomes.isp_logs_lost += int((isp_lost & counted).sum())
+        us = route == US
+        st.release(rows[~us])
+        self._to_downstream(rows[us], day + st.response_days[rows[us]], (in_time & ~isp_lost)[us])
+
+    def _to_downstream(self, rows: Rows, ready_day: np.ndarray, evidence: np.ndarray) -> None:
+        """US cases that will lead to an arrest go on to the forensic lab; the rest end here."""
+        ds = self.settings.downstream
+        chance = np.where(evidence, ds.arrest_probability, ds.arrest_probability_evidence_lost)
+        bound = self.store.arrest_draw[rows] < chance
+        self.store.release(rows[~bound])
+        self.to_forensics.schedule(rows[bound], ready_day[bound])
+
+    def forensics(self, day: int) -> None:
+        """The forensic lab examines arrest-bound cases in arrival order within its daily capacity."""
+        arrivals = self.to_forensics.pop(day)
+        self.forensic_queue.push(arrivals, np.full(len(arrivals), day, np.int64))
+        ds = self.settings.downstream
+        self.forensic_credit += ds.forensic_exams_per_day
+        rows = self.forensic_queue.pop(int(self.forensic_credit // ds.exams_per_case))
+        self.forensic_credit = self.forensic_credit - len(rows) * ds.exams_per_case if len(self.forensic_queue) else 0.0
+        self.to_arrest.schedule(rows, day + self.store.arrest_days[rows])
+
+    def make_arrests(self, day: int) -> None:
+        """Arrests due today."""
+        rows = self.to_arrest.pop(day)
+        self.outcomes.arrests += int(self.store.counted[rows].sum())
+        self.store.release(rows)
+
+    def _record(self, day: int, lost_before: int, served_before: int) -> None:
+        out, t = self.outcomes, self.today
+        agency_waiting = sum(len(a.queue) for a in self.agencies)
+        us_agencies = [a for a in self.agencies if a.route == US]
+        capacity = sum(a.capacity_today for a in us_agencies)
+        t.update(
+            day=day,
+            reports_filed=sum(p.filed_today for p in self.platforms),
+            ncmec_backlog=len(self.ncmec_queue),
+            ncmec_mean_wait_days=self.ncmec_queue.mean_wait(day),
+            agency_backlog=agency_waiting,
+            agency_mean_wait_days=(sum(a.queue.mean_wait(day) * len(a.queue) for a in self.agencies)
+                                   / agency_waiting if agency_waiting else 0.0),
+            in_legal_process=len(self.to_service),
+            forensic_backlog=len(self.forensic_queue),
+            investigator_utilisation=sum(a.used_today for a in us_agencies) / capacity if capacity else 0.0,
+            served_today=out.legal_process_served - served_before,
+            lost_today=out.evidence_lost - lost_before,
+            legal_process_served=out.legal_process_served,
+            evidence_lost=out.evidence_lost,
+            arrests=out.arrests,
+        )
+        self.datacollector.collect(self)
+
+    # --- results -----------------------------------------------------------------------------
+
+    def pending_reports(self) -> int:
+        """Counted reports still in the pipeline whose outcome is open (found by scanning rows)."""
+        st = self.store
+        waiting = [self.ncmec_queue.rows, self.to_agency.rows(), self.to_service.rows(),
+                   *(a.queue.rows for a in self.agencies)]
+        rows = np.concatenate(waiting)
+        already_lost = st.needs_process[rows] & (st.deadline[rows] <= self.day)
+        return int((st.counted[rows] & ~already_lost).sum())
+
+    def summary(self) -> dict[str, Any]:
+        """The run's outcome keys (DESIGN §6), without ``wall_seconds``."""
+        return {"scenario": self.settings.name, "seed": self.seed, "days": self.day,
+                **self.outcomes.summary(self.pending_reports())}
+
+    def timeseries(self) -> Any:
+        """The daily DataCollector frame (pandas), one row per day from day 0."""
+        return self.datacollector.get_model_vars_dataframe()
+
+
+def run(scenario: Scenario | None = None, seed: int | None = None) -> tuple[RetentionModel, dict[str, Any]]:
+    """Build and run a model to the end; return it and its summary (with ``wall_seconds``)."""
+    start = time.perf_counter()
+    model = RetentionModel(scenario, rng=seed)
+    model.run_model()
+    summary = model.summary()
+    summary["wall_seconds"] = round(time.perf_counter() - start, 3)
+    return model, summary

@@ -1,0 +1,252 @@
+"""Reports as rows: a columnar store, priority queues of row indices, and a calendar of due days.
+
+Reports are never Python objects. Each report in flight is one row of :class:`ReportStore`
+(structure of arrays); queues and the calendar hold ``int64`` row indices; agents move whole
+batches with numpy. Finished rows are released and reused, so memory follows the number of
+reports in flight, not the number ever created.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+
+import numpy as np
+
+Rows = np.ndarray  # 1-D int64 array of row indices
+
+#: Column name -> dtype. Days are model days (day 1 is the first simulated day).
+COLUMNS: dict[str, np.dtype] = {
+    "created": np.dtype(np.int32),        # day the platform filed the report
+    "deadline": np.dtype(np.int32),       # last day the platform still holds the content
+    "entered": np.dtype(np.int32),        # day the report joined its current queue
+    "platform": np.dtype(np.int16),
+    "agency": np.dtype(np.int16),         # destination agency (index into model.agencies)
+    "triage_cost": np.dtype(np.float32),  # analyst time, in novel-report units
+    "case_cost": np.dtype(np.float32),    # investigator capacity, in case units
+    "process_days": np.dtype(np.int32),   # intake -> legal process served (warrant + drafting/MLAT)
+    "response_days": np.dtype(np.int32),  # platform's answer to served legal process
+    "arrest_days": np.dtype(np.int32),    # forensic exam -> arrest
+    "arrest_draw": np.dtype(np.float32),  # uniform compared with the arrest probability
+    "counted": np.dtype(bool),            # created after warm-up
+    "urgent": np.dtype(bool),
+    "quality": np.dtype(bool),            # usable user / IP data
+    "referral": np.dtype(bool),           # NCMEC refers it (else informational)
+    "actionable": np.dtype(bool),
+    "needs_process": np.dtype(bool),      # legal process must be served on the platform
+    "preservation_request": np.dtype(bool),
+    "ip_lead": np.dtype(bool),            # next step is an ISP subpoena for the IP
+    "ip_unattributable": np.dtype(bool),  # behind carrier-grade NAT
+    "us": np.dtype(bool),
+}
+
+
+class ReportStore:
+    """Preallocated columns for reports in flight, grown geometrically, with a free list."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = max(int(capacity), 16)
+        self.columns = {name: np.zeros(self.capacity, dtype) for name, dtype in COLUMNS.items()}
+        self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int64)  # stack: pop from the end
+        self._n_free = self.capacity
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def in_flight(self) -> int:
+        """Rows currently allocated."""
+        return self.capacity - self._n_free
+
+    def allocate(self, n: int) -> Rows:
+        """Reserve `n` rows and return their indices (contents are stale until written)."""
+        if n > self._n_free:
+            self._grow(max(self.capacity * 2, self.in_flight + n))
+        start = self._n_free - n
+        rows = self._free[start:self._n_free][::-1].copy()
+        self._n_free = start
+        return rows
+
+    def release(self, rows: Rows) -> None:
+        """Return rows to the free list."""
+        n = len(rows)
+        self._free[self._n_free:self._n_free + n] = rows
+        self._n_free += n
+
+    def _grow(self, capacity: int) -> None:
+        old = self.capacity
+        for name, column in self.columns.items():
+            grown = np.zeros(capacity, column.dtype)
+            grown[:old] = column
+            self.columns[name] = grown
+        # New rows go below the existing free ones so that freed rows keep being reused first.
+        n_new = capacity - old
+        free = np.empty(capacity, np.int64)
+        free[:n_new] = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
+        free[n_new:n_new + self._n_free] = self._free[: self._n_free]
+        self._free = free
+        self._n_free += n_new
+        self.capacity = capacity
+
+
+class PriorityQueue:
+    """Row indices served in order of an integer key; equal keys leave in arrival order.
+
+    Rows are kept in buckets, one per distinct key (keys are small: a day, or a class and a day),
+    each bucket a list of arrays in arrival order, with a heap of the keys present. Pushing and
+    popping touch only the rows moved, never the whole queue. Given the store, the queue also
+    keeps the sum of its rows' ``entered`` days, for the mean wait.
+    """
+
+    def __init__(self, store: ReportStore | None = None) -> None:
+        self._buckets: dict[int, list[Rows]] = {}
+        self._heap: list[int] = []
+        self._count = 0
+        self._store = store
+        self._entered_sum = 0
+
+    def mean_wait(self, day: int) -> float:
+        """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
+        if self._store is None:
+            raise ValueError("mean_wait needs a queue built with its store")
+        return day - self._entered_sum / self._count if self._count else 0.0
+
+    def _account(self, rows: Rows, sign: int) -> None:
+        if self._store is not None and len(rows):
+            self._entered_sum += sign * int(self._store.entered[rows].sum(dtype=np.int64))
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def rows(self) -> Rows:
+        """The queued rows in service order (a new array)."""
+        chunks = [chunk for key in sorted(self._buckets) for chunk in self._buckets[key]]
+        return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+
+    def push(self, rows: Rows, keys: np.ndarray) -> None:
+        """Add rows with their priority keys (smaller leaves first)."""
+        if len(rows) == 0:
+            return
+        self._count += len(rows)
+        self._account(rows, +1)
+        if keys.min() == keys.max():
+            self._add(int(keys[0]), rows)
+            return
+        order = np.argsort(keys, kind="stable")
+        rows, keys = rows[order], keys[order]
+        cuts = np.flatnonzero(np.diff(keys)) + 1
+        for key, chunk in zip(keys[np.r_[0, cuts]].tolist(), np.split(rows, cuts), strict=True):
+            self._add(key, chunk)
+
+    def _add(self, key: int, rows: Rows) -> None:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._buckets[key] = [rows]
+            heapq.heappush(self._heap, key)
+        else:
+            bucket.append(rows)
+
+    def _front(self) -> tuple[int, Rows]:
+        """The smallest key and its rows as one array."""
+        key = self._heap[0]
+        bucket = self._buckets[key]
+        if len(bucket) > 1:
+            bucket[:] = [np.concatenate(bucket)]
+        return key, bucket[0]
+
+    def _take(self, key: int, rows: Rows, k: int) -> Rows:
+        """Remove the first `k` rows of the front bucket."""
+        if k == len(rows):
+            del self._buckets[key]
+            heapq.heappop(self._heap)
+        else:
+            self._buckets[key] = [rows[k:]]
+        self._count -= k
+        return rows[:k]
+
+    def pop_budget(self, costs: np.ndarray, credit: float) -> tuple[Rows, float]:
+        """Pop the longest prefix whose total cost fits in `credit`; return it and the cost used.
+
+        `costs` is the per-row cost column of the store (indexed by row).
+        """
+        taken: list[Rows] = []
+        used = 0.0
+        while self._heap:
+            key, rows = self._front()
+            # Cost a window of the bucket large enough for the credit left, not the whole bucket.
+            window = 1024
+            while True:
+                spent = np.cumsum(costs[rows[:window]], dtype=np.float64)
+                if spent[-1] > credit - used or window >= len(rows):
+                    break
+                window *= 4
+            k = int(np.searchsorted(spent, credit - used, side="right"))
+            if k:
+                taken.append(self._take(key, rows, k))
+                used += float(spent[k - 1])
+            if k < len(rows):
+                break
+        popped = _joined(taken)
+        self._account(popped, -1)
+        return popped, used
+
+    def pop(self, k: int) -> Rows:
+        """Remove and return the first `k` rows."""
+        taken: list[Rows] = []
+        while k > 0 and self._heap:
+            key, rows = self._front()
+            n = min(k, len(rows))
+            taken.append(self._take(key, rows, n))
+            k -= n
+        popped = _joined(taken)
+        self._account(popped, -1)
+        return popped
+
+
+def _joined(chunks: list[Rows]) -> Rows:
+    if not chunks:
+        return np.empty(0, np.int64)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+class Calendar:
+    """Rows waiting for a fixed delay to end, bucketed by the day they are due."""
+
+    def __init__(self) -> None:
+        self._due: defaultdict[int, list[Rows]] = defaultdict(list)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def schedule(self, rows: Rows, days: np.ndarray) -> None:
+        """File each row under its due day."""
+        if len(rows) == 0:
+            return
+        self._count += len(rows)
+        if days.min() == days.max():
+            self._due[int(days[0])].append(rows)
+            return
+        order = np.argsort(days, kind="stable")
+        rows, days = rows[order], days[order]
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for day, chunk in zip(days[np.r_[0, cuts]], np.split(rows, cuts), strict=True):
+            self._due[int(day)].append(chunk)
+
+    def pop(self, day: int) -> Rows:
+        """All rows due on `day`, in scheduling order. Days must be popped in order, none skipped."""
+        chunks = self._due.pop(day, None)
+        if not chunks:
+            return np.empty(0, np.int64)
+        rows = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        self._count -= len(rows)
+        return rows
+
+    def rows(self) -> Rows:
+        """Every row waiting (any order)."""
+        chunks = [chunk for chunks in self._due.values() for chunk in chunks]
+        return np.concatenate(chunks) if chunks else np.empty(0, np.int64)

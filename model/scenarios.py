@@ -1,0 +1,277 @@
+"""Loading scenarios: TOML files with ``extends`` inheritance and dotted ``--set`` overrides.
+
+A scenario file may name a parent with ``extends = "other.toml"`` (relative to the file, or the
+name of a shipped scenario). Tables merge key by key; arrays (``platforms``, ``agencies``,
+``demand.surges``) are replaced whole. Overrides use dotted paths; an array of tables is indexed
+by position or by ``name``: ``platforms.X.reports_per_day=2500``.
+
+Every error is a :class:`ScenarioError` whose message names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from model.params import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+Origins = dict[tuple[str, ...], str]
+
+
+class ScenarioError(ValueError):
+    """A scenario, override or sweep file that cannot be used as given."""
+
+
+def resolve_path(name: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario file: a path, a path relative to `relative_to`, or a shipped scenario name."""
+    raw = Path(name)
+    candidates = [raw] if raw.is_absolute() else [
+        *([relative_to / raw] if relative_to else []), raw, SCENARIO_DIR / raw]
+    if raw.suffix != ".toml":
+        candidates += [c.with_name(c.name + ".toml") for c in candidates]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+    raise ScenarioError(f"{name}: no such scenario file (shipped scenarios: {shipped})")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file, turning I/O and syntax problems into ScenarioError."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any], origins: Origins, label: str,
+           prefix: tuple[str, ...] = ()) -> None:
+    for key, value in top.items():
+        path = (*prefix, key)
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value, origins, label, path)
+            continue
+        base[key] = _copy(value)
+        for old in [p for p in origins if p[: len(path)] == path]:
+            del origins[old]
+        _record(value, path, origins, label)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _record(value: Any, path: tuple[str, ...], origins: Origins, label: str) -> None:
+    origins[path] = label
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _record(item, (*path, key), origins, label)
+
+
+def load_chain(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
+    """Read `path` and its ``extends`` ancestors; return the merged table and each key's file."""
+    path = path.resolve()
+    if path in _seen:
+        cycle = " -> ".join(str(p) for p in (*_seen, path))
+        raise ScenarioError(f"{path}: extends: cyclic inheritance ({cycle})")
+    data = read_toml(path)
+    parent = data.pop("extends", None)
+    merged: dict[str, Any] = {}
+    origins: Origins = {}
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: extends: must be a file name (string), got {parent!r}")
+        try:
+            parent_path = resolve_path(parent, relative_to=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{path}: extends: {exc}") from None
+        merged, origins = load_chain(parent_path, (*_seen, path))
+    _merge(merged, data, origins, str(path))
+    if "name" not in data:
+        merged["name"] = path.stem
+        origins[("name",)] = str(path)
+    return merged, origins
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``a.b.c=value`` into a key path and a TOML-typed value (bare words are strings)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. retention.window_days=365")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip().split("."), value
+
+
+def _allowed_keys(section: type[BaseModel]) -> str:
+    return ", ".join(section.model_fields)
+
+
+def _section_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model class behind a field annotation (``X`` or ``list[X]``)."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
+    """Set one dotted override in the merged table, checking the path against the schema."""
+    path, value = parse_override(text)
+    node: Any = data
+    section: type[BaseModel] = Scenario
+    resolved: list[str] = []
+    for depth, key in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, list):
+            index = _list_index(node, key)
+            if index is None:
+                names = ", ".join(str(item.get("name", i)) for i, item in enumerate(node))
+                raise ScenarioError(f"--set {text}: '{'.'.join(resolved)}' has no entry '{key}' "
+                                    f"(use an index 0-{len(node) - 1} or a name: {names})")
+            resolved.append(str(index))
+            if last:
+                raise ScenarioError(f"--set {text}: name a key inside the entry, e.g. {'.'.join(resolved)}.name")
+            node = node[index]
+            continue
+        if key not in section.model_fields:
+            where = ".".join(resolved) or "the top level"
+            raise ScenarioError(f"--set {text}: unknown key '{key}' in {where} "
+                                f"(allowed: {_allowed_keys(section)})")
+        resolved.append(key)
+        field = section.model_fields[key]
+        child = _section_of(field.annotation)
+        if last:
+            node[key] = value
+            _record(value, tuple(resolved), origins, f"--set {text}")
+            return
+        if child is None:
+            raise ScenarioError(f"--set {text}: '{'.'.join(resolved)}' is a value, not a table")
+        if key not in node:
+            default = field.get_default(call_default_factory=True)
+            node[key] = ([item.model_dump() for item in default] if isinstance(default, list)
+                         else default.model_dump())
+        node = node[key]
+        section = child
+
+
+def _list_index(items: list[Any], key: str) -> int | None:
+    if key.lstrip("-").isdigit():
+        index = int(key)
+        return index if 0 <= index < len(items) else None
+    for index, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get("name") == key:
+            return index
+    return None
+
+
+def _origin(origins: Origins, path: tuple[str, ...], default: str) -> str:
+    for length in range(len(path), 0, -1):
+        if path[:length] in origins:
+            return origins[path[:length]]
+    return default
+
+
+def _field_info(path: tuple[Any, ...]) -> Any:
+    section: type[BaseModel] | None = Scenario
+    info = None
+    for key in path:
+        if isinstance(key, int) or section is None:
+            continue
+        info = section.model_fields.get(key)
+        if info is None:
+            return None
+        section = _section_of(info.annotation)
+    return info
+
+
+def _allowed(path: tuple[Any, ...], error_type: str) -> str:
+    if error_type == "extra_forbidden":
+        parent = _field_info(path[:-1]) if len(path) > 1 else None
+        section = _section_of(parent.annotation) if parent is not None else Scenario
+        return f"allowed keys: {_allowed_keys(section)}" if section else ""
+    info = _field_info(path)
+    if info is None:
+        return ""
+    bounds = {type(m).__name__: m for m in info.metadata}
+    extra = info.json_schema_extra or {}
+    unit = extra.get("unit", "") if isinstance(extra, dict) else ""
+    low, high = bounds.get("Ge"), bounds.get("Le")
+    if low is not None or high is not None:
+        lo = low.ge if low is not None else "-inf"
+        hi = high.le if high is not None else "inf"
+        return f"allowed: {lo} to {hi} ({unit})"
+    return f"unit: {unit}" if unit else ""
+
+
+def _display_key(path: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = data
+    for key in path:
+        if isinstance(key, int) and isinstance(node, list) and key < len(node):
+            node = node[key]
+            name = node.get("name") if isinstance(node, Mapping) else None
+            parts[-1] += f"[{name!r}]" if name else f"[{key}]"
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return ".".join(parts) or "(scenario)"
+
+
+def validate(data: dict[str, Any], origins: Origins, label: str = "scenario") -> Scenario:
+    """Check a merged table against the schema; every problem is listed in one ScenarioError."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            source = _origin(origins, tuple(str(k) for k in loc), label)
+            allowed = _allowed(loc, error["type"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            lines.append(f"{source}: {_display_key(loc, data)}: {message}"
+                         + (f" ({allowed})" if allowed else ""))
+        raise ScenarioError("\n".join(lines)) from None
+
+
+def load_scenario(source: str | Path | None = None, overrides: Iterable[str] = ()) -> Scenario:
+    """Load a scenario file (path or shipped name; None = built-in defaults) with overrides.
+
+    >>> s = load_scenario("x_platform", ["retention.window_days=365"])
+    >>> s.retention.window_days
+    365
+    """
+    if source is None:
+        data: dict[str, Any] = Scenario().model_dump()
+        origins: Origins = {}
+        label = "defaults"
+    else:
+        path = resolve_path(source)
+        data, origins = load_chain(path)
+        label = str(path)
+    for text in overrides:
+        apply_override(data, origins, text)
+    return validate(data, origins, label)
+
+
+def to_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML (loads back to an equal scenario)."""
+    return tomli_w.dumps(scenario.model_dump(mode="json"))
