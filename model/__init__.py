@@ -15,7 +15,7 @@ from model.scenarios import ScenarioError, load_scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["RetentionModel", "Scenario", "ScenarioError", "compare", "load_scenario", "run", "__version__"]
+__all__ = ["RetentionModel", "Scenario", "ScenarioError", "__version__", "compare", "load_scenario", "run"]
 
 
 def __getattr__(name: str):  # compare lives in experiments, loaded on first use

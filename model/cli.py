@@ -7,6 +7,7 @@ nothing is written); 1 internal error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -41,12 +42,12 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return extra
 
 
-def _check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"--out {out}: exists and is not an empty directory (choose a new one)")
 
 
-def _write_dir_atomically(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
+def write_dir_atomically(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
     """Write all files into a temporary sibling directory, then move it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -61,7 +62,7 @@ def _write_dir_atomically(out: Path, files: dict[str, Callable[[Path], None]]) -
         raise
 
 
-def _format_value(value: Any) -> str:
+def format_value(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
@@ -71,8 +72,8 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [list(header)] + [[_format_value(v) for v in row] for row in rows]
+def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
+    cells = [list(header)] + [[format_value(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for n, row in enumerate(cells):
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths,
@@ -95,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, _overrides(args))
     out = Path(args.out) if args.out else None
     if out:
-        _check_out_dir(out)
+        check_out_dir(out)
     start = time.perf_counter()
     model = RetentionModel(scenario)
     bar = _progress(scenario.run.days, scenario.name)
@@ -109,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary["wall_seconds"] = round(time.perf_counter() - start, 3)
     if out:
         daily = model.timeseries()
-        _write_dir_atomically(out, {
+        write_dir_atomically(out, {
             "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
             "timeseries.csv": lambda p: daily.to_csv(p, index=False),
             "timeseries.parquet": lambda p: daily.to_parquet(p, index=False),
@@ -119,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(f"{scenario.name}: {scenario.description}")
-        _print_table([(k, v) for k, v in summary.items()], ("metric", "value"))
+        print_table([(k, v) for k, v in summary.items()], ("metric", "value"))
         if out:
             print(f"wrote {out}/summary.json, timeseries.csv, timeseries.parquet, scenario.toml")
     return EXIT_OK
@@ -146,7 +147,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"A = {a}, B = {b}; {args.replications} paired replications (common random numbers); "
           f"difference = B - A with its 95% confidence interval")
     rows = [(m, r["a"], r["b"], r["difference"], r["ci_low"], r["ci_high"]) for m, r in table.iterrows()]
-    _print_table(rows, ("metric", "A", "B", "B - A", "95% CI low", "95% CI high"))
+    print_table(rows, ("metric", "A", "B", "B - A", "95% CI low", "95% CI high"))
     return EXIT_OK
 
 
@@ -160,7 +161,7 @@ def cmd_params(args: argparse.Namespace) -> int:
         for r in rows:
             print(f"| `{r['key']}` | {r['value']} | {r['unit']} | {r['allowed']} | {r['source']} |")
     else:
-        _print_table([(r["key"], str(r["value"]), r["unit"], r["allowed"], r["source"]) for r in rows],
+        print_table([(r["key"], str(r["value"]), r["unit"], r["allowed"], r["source"]) for r in rows],
                      ("key", "value", "unit", "allowed", "source"))
     return EXIT_OK
 
@@ -178,6 +179,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """The repeatable ``--set KEY=VALUE`` override option."""
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="override a parameter, e.g. retention.window_days=365 or "
+                             "platforms.X.reports_per_day=2500 (repeatable)")
+
+
+#: Modules that add commands; each has ``register(commands)`` taking the argparse subparsers and
+#: setting ``func`` (returning an exit code) on its parsers.
+COMMAND_MODULES = ("model.sweep_cli", "model.calibration", "dashboards.cli")
+
+
+def _register_plugins(commands: Any) -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name in (name, name.split(".")[0]):
+                continue  # not built yet
+            raise
+        module.register(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tipline", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -187,15 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tipline {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add_set(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a parameter, e.g. retention.window_days=365 or "
-                            "platforms.X.reports_per_day=2500 (repeatable)")
-
     run = commands.add_parser("run", help="simulate one scenario and print its summary",
                               description="Simulate one scenario; print a summary table, or JSON with --json.")
     run.add_argument("scenario", help="scenario file or shipped name, e.g. x_platform")
-    add_set(run)
+    add_set_option(run)
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
     run.add_argument("--days", type=int, help="simulated days (default: the scenario's run.days)")
     run.add_argument("--out", metavar="DIR",
@@ -210,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("a", nargs="?", default="baseline_90day", help="scenario A (default: baseline_90day)")
     cmp.add_argument("b", nargs="?", default="report_act_1yr", help="scenario B (default: report_act_1yr)")
     cmp.add_argument("--replications", "-r", type=int, default=5, help="paired replications (default: 5)")
-    add_set(cmp)
+    add_set_option(cmp)
     cmp.add_argument("--seed", type=int, help="root seed of the replications (default: A's run.seed)")
     cmp.add_argument("--days", type=int, help="simulated days for both")
     cmp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
@@ -220,15 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     prm = commands.add_parser("params", help="table of every parameter: value, unit, range, source",
                               description="List every parameter of a scenario (default: built-in defaults).")
     prm.add_argument("scenario", nargs="?", default=None, help="scenario file or shipped name")
-    add_set(prm)
+    add_set_option(prm)
     prm.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     prm.set_defaults(func=cmd_params)
 
     val = commands.add_parser("validate", help="check scenario files without running them",
                               description="Check scenario files; exit 2 if any is invalid.")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    add_set(val)
+    add_set_option(val)
     val.set_defaults(func=cmd_validate)
+    _register_plugins(commands)
     return parser
 
 
@@ -246,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the command's last line of defence
+    except Exception as exc:
         print(f"tipline: internal error: {type(exc).__name__}: {exc} "
               "(please report it with the command line)", file=sys.stderr)
         if os.environ.get("TIPLINE_DEBUG"):

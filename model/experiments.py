@@ -8,6 +8,7 @@ differences, whose variance is far smaller than that of two independent samples.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -46,7 +47,7 @@ def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int],
     if workers <= 1:
         results = [_summary(s, seed) for s, seed in tasks]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             results = list(pool.map(_summary, *zip(*tasks, strict=True)))
     n = len(seeds)
     return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]

@@ -67,7 +67,8 @@ class Surge(Section):
                                source="assumption: scenario choice")
     multiplier: float = param(2.0, unit="x volume", ge=1, le=100,
                               doc="volume multiplier of every platform during the surge",
-                              source="assumption: Meta: copies of 6 videos were over half of reports (calibration-sources §1) [P]")
+                              source="assumption: Meta: copies of 6 videos were over half of reports (calibration-sources "
+                                     "§1) [P]")
     viral_share: float = param(1.0, unit="share of extra reports", ge=0, le=1,
                                doc="share of the extra reports that are copies of viral content (memes)",
                                source="assumption: a surge is driven by a viral meme")
@@ -79,7 +80,8 @@ class Demand(Section):
                          source="assumption: 1 = the platforms' listed volumes")
     growth_per_year: float = param(0.0, unit="share per year", ge=-0.9, le=10,
                                    doc="compound growth of volume",
-                                   source="assumption: 2019-2023 grew about 20%/yr, 2024 fell (calibration-sources §1); 0 isolates policy effects")
+                                   source="assumption: 2019-2023 grew about 20%/yr, 2024 fell (calibration-sources §1); 0 "
+                                          "isolates policy effects")
     weekday_factors: list[float] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
         description="volume factor per day of the week, day 1 = first entry",
@@ -107,7 +109,8 @@ class Platform(Section):
                                 source="calibration-sources §1: 63,892 of 36.2M in 2023 [P]")
     viral_share: float = param(0.3, unit="share", ge=0, le=1,
                                doc="copies of viral or meme content, bundled by NCMEC when bundling is on",
-                               source="assumption: Meta >90% known content, half of reports copies of 6 videos (calibration-sources §1) [P]")
+                               source="assumption: Meta >90% known content, half of reports copies of 6 videos "
+                                      "(calibration-sources §1) [P]")
     known_content_share: float = param(0.9, unit="share", ge=0, le=1,
                                        doc="non-viral reports whose files match known hashes (little analyst time)",
                                        source="calibration-sources §1: Meta >90% same or similar to known content [P]")
@@ -124,7 +127,8 @@ class Platform(Section):
                "chosen with us_share to give about 1.1M US referrals in 2023")
     actionable_share: float = param(0.3, unit="share of non-viral referrals", ge=0, le=1,
                                     doc="non-viral referrals that carry actionable evidence (the rest are closed at screening)",
-                                    source="assumption: ICAC 184,700 investigations / 1.1M US referrals in 2023 (calibration-sources §1, §3) [P/S-AI]")
+                                    source="assumption: ICAC 184,700 investigations / 1.1M US referrals in 2023 "
+                                           "(calibration-sources §1, §3) [P/S-AI]")
     response_median_days: float = param(14.0, unit="days", ge=0, le=365,
                                         doc="median time for the platform to answer served legal process",
                                         source="assumption: suggested table 14 d (3-60); X not found (calibration-sources §7)")
@@ -186,7 +190,8 @@ def _default_agencies() -> list[Agency]:
 class LawEnforcement(Section):
     investigators: int = param(3000, unit="FTE", ge=0, le=10_000_000,
                                doc="US investigators working CyberTipline referrals (ICAC and federal)",
-                               source="assumption: 203k investigations/yr / 5-10 per FTE-month; suggested 3,000 (1,500-5,000) (calibration-sources §3)")
+                               source="assumption: 203k investigations/yr / 5-10 per FTE-month; suggested 3,000 "
+                                      "(1,500-5,000) (calibration-sources §3)")
     cases_per_investigator_month: float = param(
         20.0, unit="cases/investigator/month", ge=0, le=10_000,
         doc="referrals one investigator can take on per month",
@@ -199,7 +204,8 @@ class LawEnforcement(Section):
                                           source="calibration-sources §3: prioritisation left to each task force [P/S]")
     legal_process_share: float = param(0.9, unit="share of actionable cases", ge=0, le=1,
                                        doc="actionable US cases that need legal process served on the platform",
-                                       source="assumption: a subpoena for subscriber data is the usual first step (calibration-sources §3)")
+                                       source="assumption: a subpoena for subscriber data is the usual first step "
+                                              "(calibration-sources §3)")
     wilson_share: float = param(0.5, unit="share of unviewed files", ge=0, le=1,
                                 doc="automated (unviewed) files that need a warrant before viewing",
                                 source="calibration-sources §6: Wilson (9th Cir.), Maher (2d Cir.) and cautious agencies [P/S]")
@@ -229,7 +235,8 @@ class Foreign(Section):
                                source="assumption: ample, so foreign delay comes from MLAT, not screening capacity")
     legal_process_share: float = param(0.05, unit="share of actionable cases", ge=0, le=1,
                                        doc="actionable foreign cases that need a US platform's stored content",
-                                       source="assumption: most foreign cases use the IP and their own ISPs (calibration-sources §10)")
+                                       source="assumption: most foreign cases use the IP and their own ISPs "
+                                              "(calibration-sources §10)")
     mlat_median_days: float = param(240.0, unit="days", ge=0, le=3650,
                                     doc="median time of an MLAT request until served on the US platform",
                                     source="calibration-sources §10: six weeks to ten months, average about 10 months [S]")

@@ -18,7 +18,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from model.params import Scenario
+from model.params import Scenario, field_metadata
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -209,15 +209,10 @@ def _allowed(path: tuple[Any, ...], error_type: str) -> str:
     info = _field_info(path)
     if info is None:
         return ""
-    bounds = {type(m).__name__: m for m in info.metadata}
-    extra = info.json_schema_extra or {}
-    unit = extra.get("unit", "") if isinstance(extra, dict) else ""
-    low, high = bounds.get("Ge"), bounds.get("Le")
-    if low is not None or high is not None:
-        lo = low.ge if low is not None else "-inf"
-        hi = high.le if high is not None else "inf"
-        return f"allowed: {lo} to {hi} ({unit})"
-    return f"unit: {unit}" if unit else ""
+    meta = field_metadata(info)
+    if meta["allowed"]:
+        return f"allowed: {meta['allowed']}" + (f" ({meta['unit']})" if meta["unit"] else "")
+    return f"unit: {meta['unit']}" if meta["unit"] else ""
 
 
 def _display_key(path: tuple[Any, ...], data: Mapping[str, Any]) -> str:

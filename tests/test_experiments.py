@@ -1,0 +1,39 @@
+"""Paired comparisons: seeds, pairing, confidence intervals and independence from the worker count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.experiments import compare, paired_table, replication_seeds
+
+
+def test_replication_seeds_are_reproducible_and_distinct():
+    assert replication_seeds(42, 5) == replication_seeds(42, 5)
+    assert len(set(replication_seeds(42, 20))) == 20
+    assert replication_seeds(42, 3) == replication_seeds(42, 5)[:3]
+
+
+def test_paired_table_statistics():
+    runs_a = [{"x": 10, "scenario": "a"}, {"x": 12, "scenario": "a"}, {"x": 14, "scenario": "a"}]
+    runs_b = [{"x": 11, "scenario": "b"}, {"x": 14, "scenario": "b"}, {"x": 17, "scenario": "b"}]
+    row = paired_table(runs_a, runs_b).loc["x"]
+    assert (row["a"], row["b"], row["difference"]) == (12, 14, 2)
+    assert row["difference_se"] == pytest.approx(np.std([1, 2, 3], ddof=1) / np.sqrt(3))
+    assert row["ci_low"] == pytest.approx(2 - 4.302653 * row["difference_se"], rel=1e-5)
+    assert "scenario" not in paired_table(runs_a, runs_b).index
+
+
+def test_compare_same_results_with_one_or_two_workers(small):
+    a, b = small(), small("retention.window_days=365")
+    serial = compare(a, b, replications=2, workers=1)
+    parallel = compare(a, b, replications=2, workers=2)
+    assert serial.drop(columns=[]).equals(parallel)
+    assert serial.attrs["seeds"] == parallel.attrs["seeds"]
+
+
+def test_compare_pairs_reports_and_finds_the_window_effect(small):
+    table = compare(small(), small("retention.window_days=365"), replications=3, workers=1)
+    assert table.loc["reports", "difference"] == 0
+    assert table.loc["evidence_lost", "ci_high"] < 0
+    assert len(table.attrs["runs"]["a"]) == 3

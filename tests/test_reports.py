@@ -1,0 +1,110 @@
+"""The report store, priority queues and calendar: the data structures every stage relies on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.reports import Calendar, PriorityQueue, ReportStore
+
+
+def rows(*values: int) -> np.ndarray:
+    return np.array(values, np.int64)
+
+
+class TestReportStore:
+    def test_allocated_rows_are_distinct_and_counted(self):
+        store = ReportStore(capacity=16)
+        a = store.allocate(10)
+        b = store.allocate(5)
+        assert len(set(a) | set(b)) == 15
+        assert store.in_flight == 15
+
+    def test_grows_and_keeps_column_values(self):
+        store = ReportStore(capacity=16)
+        first = store.allocate(16)
+        store.created[first] = np.arange(16)
+        more = store.allocate(100)
+        assert store.capacity >= 116
+        assert list(store.created[first]) == list(range(16))
+        assert len(set(first) | set(more)) == 116
+
+    def test_released_rows_are_reused_before_growing(self):
+        store = ReportStore(capacity=16)
+        taken = store.allocate(16)
+        store.release(taken[:4])
+        again = store.allocate(4)
+        assert set(again) == set(taken[:4])
+        assert store.capacity == 16
+
+    def test_unknown_column_is_an_attribute_error(self):
+        with pytest.raises(AttributeError):
+            ReportStore().no_such_column  # noqa: B018
+
+
+class TestPriorityQueue:
+    def test_smaller_keys_leave_first_and_ties_keep_arrival_order(self):
+        q = PriorityQueue()
+        q.push(rows(10, 11, 12), np.array([5, 1, 5]))
+        q.push(rows(13, 14), np.array([1, 0]))
+        assert list(q.pop(5)) == [14, 11, 13, 10, 12]
+        assert len(q) == 0
+
+    def test_pop_budget_takes_the_longest_prefix_that_fits(self):
+        costs = np.array([1.0, 0.5, 0.5, 2.0, 1.0])
+        q = PriorityQueue()
+        q.push(rows(0, 1, 2, 3, 4), np.zeros(5, np.int64))
+        taken, used = q.pop_budget(costs, 2.9)
+        assert list(taken) == [0, 1, 2]
+        assert used == pytest.approx(2.0)
+        assert list(q.rows) == [3, 4]
+
+    def test_pop_budget_never_skips_an_expensive_head(self):
+        costs = np.array([5.0, 0.1])
+        q = PriorityQueue()
+        q.push(rows(0, 1), np.array([0, 1]))
+        taken, used = q.pop_budget(costs, 1.0)
+        assert len(taken) == 0 and used == 0.0
+
+    def test_mean_wait_follows_pushes_and_pops(self):
+        store = ReportStore(capacity=16)
+        r = store.allocate(3)
+        store.entered[r] = [1, 3, 5]
+        q = PriorityQueue(store)
+        q.push(r, store.entered[r].astype(np.int64))
+        assert q.mean_wait(10) == pytest.approx(10 - 3)
+        q.pop(1)
+        assert q.mean_wait(10) == pytest.approx(10 - 4)
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.lists(st.lists(st.integers(0, 20), min_size=0, max_size=30), min_size=1, max_size=8),
+           st.integers(0, 300))
+    def test_matches_a_stable_sort_of_all_pushes(self, batches, k):
+        q = PriorityQueue()
+        reference: list[tuple[int, int]] = []
+        next_row = 0
+        for keys in batches:
+            ids = np.arange(next_row, next_row + len(keys), dtype=np.int64)
+            next_row += len(keys)
+            q.push(ids, np.array(keys, np.int64))
+            reference += list(zip(keys, ids.tolist(), strict=True))
+        expected = [row for _, row in sorted(reference, key=lambda kr: kr[0])]
+        assert list(q.pop(k)) == expected[:k]
+        assert list(q.rows) == expected[k:]
+
+
+class TestCalendar:
+    def test_rows_come_due_on_their_day(self):
+        cal = Calendar()
+        cal.schedule(rows(1, 2, 3, 4), np.array([5, 3, 5, 4]))
+        assert list(cal.pop(3)) == [2]
+        assert list(cal.pop(4)) == [4]
+        assert list(cal.pop(5)) == [1, 3]
+        assert len(cal) == 0 and len(cal.pop(6)) == 0
+
+    def test_rows_lists_everything_waiting(self):
+        cal = Calendar()
+        cal.schedule(rows(7, 8), np.array([2, 9]))
+        assert sorted(cal.rows()) == [7, 8]
