@@ -13,7 +13,7 @@ import numpy as np
 
 from model import params
 from model.outcomes import FOREIGN, US
-from model.reports import PriorityQueue, Rows
+from model.reports import PriorityQueue, ReportStore, Rows
 
 if TYPE_CHECKING:
     from model.model import RetentionModel
@@ -32,18 +32,19 @@ def lognormal_days(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
     return np.ceil(median * np.exp(sigma * z.astype(np.float64))).astype(np.int32)
 
 
-def priority_keys(policy: str, entered: np.ndarray, urgent: np.ndarray, quality: np.ndarray,
-                  deadline: np.ndarray) -> np.ndarray:
-    """Integer queue keys for a triage policy; smaller keys leave the queue first."""
-    entered = entered.astype(np.int64)
+def priority_keys(policy: str, store: ReportStore, rows: Rows, entered: int) -> np.ndarray:
+    """Integer queue keys of rows that enter a queue on day `entered`; smaller keys leave first.
+
+    Only the columns the policy needs are read.
+    """
     if policy == "fifo":
-        return entered
+        return np.full(len(rows), entered, np.int64)
     if policy == "urgent_first":
-        return (~urgent).astype(np.int64) << 32 | entered
+        return np.where(store.urgent[rows], np.int64(entered), np.int64(1 << 32 | entered))
     if policy == "deadline_first":
-        return deadline.astype(np.int64) << 32 | entered
+        return store.deadline[rows].astype(np.int64) << 32 | entered
     if policy == "quality_first":
-        return (~quality).astype(np.int64) << 32 | entered
+        return np.where(store.quality[rows], np.int64(entered), np.int64(1 << 32 | entered))
     raise ValueError(f"unknown triage policy {policy!r} (allowed: {', '.join(params.TRIAGE_POLICIES)})")
 
 
@@ -68,45 +69,51 @@ class Platform(mesa.Agent):
         viral = sum(base * (s.multiplier - 1) * s.viral_share for s in active) / extra if extra > 0 else 0.0
         return base, extra, viral
 
-    def file_reports(self, day: int) -> None:
-        """Draw today's reports and hand them to NCMEC."""
+    def file_reports(self, day: int) -> dict[str, np.ndarray] | None:
+        """Today's new reports as columns (``case_*`` columns for the actionable referrals only)."""
         base, extra, viral_share_extra = self.expected_reports(day)
         n_regular = int(self.arrivals_rng.poisson(base))
         n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
         n = n_regular + n_extra
         self.filed_today = n
         if n == 0:
-            return
-        self.model.receive_reports(self, day, n, n_extra, viral_share_extra)
+            return None
+        reports = self.draw_reports(n, n_extra, viral_share_extra)
+        reports["platform"] = np.full(n, self.index, np.int16)
+        reports["agency"] = self.model.route(reports["location"], self.spec)
+        is_case = reports["quality"] & reports["actionable"]
+        reports.update(self.draw_cases(int(is_case.sum())))
+        reports["case_us"] = reports["location"][is_case] < self.spec.us_share
+        return reports
 
     def draw_reports(self, n: int, n_extra: int = 0, viral_share_extra: float = 0.0) -> dict[str, np.ndarray]:
         """Attributes of `n` new reports (the last `n_extra` from a surge), one uniform each."""
         spec = self.spec
-        u = self.attribute_rng.random((n, len(ATTRIBUTE_DRAWS)), dtype=np.float32).T
-        draw = dict(zip(ATTRIBUTE_DRAWS, u, strict=True))
-        viral_share = np.full(n, spec.viral_share, np.float32)
-        viral_share[n - n_extra:] = viral_share_extra
-        viral = draw["viral"] < viral_share
-        location = draw["location"]
-        us = location < spec.us_share
-        unknown = ~us & (location < spec.us_share + spec.unknown_location_share)
+        draw = dict(zip(ATTRIBUTE_DRAWS, self.attribute_rng.random((len(ATTRIBUTE_DRAWS), n), dtype=np.float32),
+                        strict=True))
+        viral = draw["viral"] < spec.viral_share
+        if n_extra:
+            viral[n - n_extra:] = draw["viral"][n - n_extra:] < viral_share_extra
         return {
             "automated": draw["automated"] < spec.automated_share,
             "urgent": draw["urgent"] < spec.urgent_share,
             "viral": viral,
             "known": viral | (draw["known"] < spec.known_content_share),
             "quality": draw["quality"] < spec.quality_share,
-            "us": us,
-            "unknown": unknown,
-            "location": location,
+            "location": draw["location"],
             "actionable": ~viral & (draw["actionable"] < spec.actionable_share),
         }
 
-    def draw_cases(self, m: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Uniforms and standard normals of `m` actionable referrals (fixed count per case)."""
-        u = self.case_rng.random((m, len(CASE_UNIFORMS)), dtype=np.float32).T
-        z = self.case_rng.standard_normal((m, len(CASE_NORMALS)), dtype=np.float32).T
-        return dict(zip(CASE_UNIFORMS, u, strict=True)), dict(zip(CASE_NORMALS, z, strict=True))
+    def draw_cases(self, m: int) -> dict[str, np.ndarray]:
+        """Uniforms (``case_u_*``) and standard normals (``case_z_*``) of `m` actionable referrals,
+        a fixed number per case, and the platform's answer time to legal process (days)."""
+        u = self.case_rng.random((len(CASE_UNIFORMS), m), dtype=np.float32)
+        z = self.case_rng.standard_normal((len(CASE_NORMALS), m), dtype=np.float32)
+        cases = {f"case_u_{name}": row for name, row in zip(CASE_UNIFORMS, u, strict=True)}
+        cases.update({f"case_z_{name}": row for name, row in zip(CASE_NORMALS, z, strict=True)})
+        cases["case_response_days"] = lognormal_days(self.spec.response_median_days, self.spec.response_sigma,
+                                                     cases["case_z_response"])
+        return cases
 
 
 class Analyst(mesa.Agent):
@@ -150,16 +157,13 @@ class Agency(mesa.Agent):
         """Referrals arrive from NCMEC and join the queue in the agency's priority order."""
         store = self.model.store
         store.entered[rows] = day
-        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy,
-                                            store.entered[rows], store.urgent[rows],
-                                            store.quality[rows], store.deadline[rows]))
+        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day))
 
-    def investigate(self, day: int) -> None:
-        """Take on as many referrals as today's capacity allows; screen, preserve, start legal process."""
+    def take_on(self, day: int) -> Rows:
+        """The referrals the investigators take on today, within capacity (queue order)."""
         self.capacity_today = self.daily_capacity
         self.credit += self.capacity_today
         rows, used = self.queue.pop_budget(self.model.store.case_cost, self.credit)
         self.used_today = used
         self.credit = self.credit - used if len(self.queue) else 0.0
-        if len(rows):
-            self.model.take_on_cases(rows, day, self.route)
+        return rows

@@ -2,7 +2,7 @@
 
 Each day, in order:
 
-1. every platform files its reports (new rows; viral copies are bundled at once if bundling is on);
+1. every platform files its reports (new rows; viral copies are bundled on receipt if bundling is on);
 2. NCMEC analysts triage the shared queue within their daily time budget: informational reports
    end, referrals go to an agency after the referral delay (urgent ones the same day);
 3. referrals due today join their agency's queue;
@@ -86,6 +86,8 @@ class RetentionModel(mesa.Model):
         ]
         self.agency_route = np.array([a.route for a in self.agencies], np.int64)
         self._routing = {kind: self._routing_table(kind) for kind in ("icac", "federal", "foreign")}
+        self._triage_cost = np.array([1.0, scenario.ncmec.known_content_cost], np.float32)
+        self._case_cost = np.array([scenario.law_enforcement.screening_cost, 1.0], np.float32)
 
         self.ncmec_queue = PriorityQueue(self.store)
         self.ncmec_credit = 0.0
@@ -129,12 +131,13 @@ class RetentionModel(mesa.Model):
         self.day += 1
         day = self.day
         lost_before, served_before = self.outcomes.evidence_lost, self.outcomes.legal_process_served
-        for platform in self.platforms:
-            platform.file_reports(day)
+        batches = [b for b in (p.file_reports(day) for p in self.platforms) if b is not None]
+        if batches:
+            self.admit_reports(day, batches)
         self.triage(day)
         self.deliver_referrals(day)
-        for agency in self.agencies:
-            agency.investigate(day)
+        taken = [agency.take_on(day) for agency in self.agencies]
+        self.take_on_cases(np.concatenate(taken), day)
         self.serve_legal_process(day)
         self.forensics(day)
         self.make_arrests(day)
@@ -142,92 +145,84 @@ class RetentionModel(mesa.Model):
         self._record(day, lost_before, served_before)
         self.running = day < self.settings.run.days
 
-    def receive_reports(self, platform: Platform, day: int, n: int, n_extra: int,
-                        viral_share_extra: float) -> None:
-        """Create rows for a platform's new reports and put them in the analysts' queue."""
-        sc = self.settings
+    def admit_reports(self, day: int, batches: list[dict[str, np.ndarray]]) -> None:
+        """Create rows for the platforms' new reports and put them in the analysts' queue."""
+        sc, out = self.settings, self.outcomes
+        a = batches[0] if len(batches) == 1 else {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
         counted = day > sc.run.warmup_days
-        a = platform.draw_reports(n, n_extra, viral_share_extra)
-        is_case = a["quality"] & a["actionable"]
-        u, z = platform.draw_cases(int(is_case.sum()))
-        bundled = a["viral"] if sc.ncmec.bundling else np.zeros(n, bool)
+        n = len(a["urgent"])
         if counted:
-            self.outcomes.reports += n
-            self.outcomes.informational += int(bundled.sum())
-        keep = ~bundled
-        a = {key: value[keep] for key, value in a.items()}
-        is_case = is_case[keep]
-        rows = self.store.allocate(len(a["urgent"]))
+            out.reports += n
+        is_case = a["quality"] & a["actionable"]
+        if sc.ncmec.bundling:  # viral copies are bundled on receipt: informational, no analyst time
+            bundled = a["viral"]
+            if counted:
+                out.informational += int(bundled.sum())
+            keep = ~bundled
+            a = {k: (v if k.startswith("case_") else v[keep]) for k, v in a.items()}
+            is_case = is_case[keep]
         st = self.store
-        deadline = day + sc.retention.window_days + sc.retention.voluntary_extra_days
+        rows = st.allocate(len(a["urgent"]))
         st.created[rows] = day
         st.entered[rows] = day
-        st.deadline[rows] = deadline
-        st.platform[rows] = platform.index
+        st.deadline[rows] = day + sc.retention.window_days + sc.retention.voluntary_extra_days
+        st.platform[rows] = a["platform"]
+        st.agency[rows] = a["agency"]
         st.counted[rows] = counted
         st.urgent[rows] = a["urgent"]
         st.quality[rows] = a["quality"]
-        st.referral[rows] = a["quality"]
         st.actionable[rows] = a["actionable"]
-        st.us[rows] = a["us"]
-        st.agency[rows] = self._route(a["us"], a["unknown"], a["location"], platform.spec)
-        novel_cost = np.where(a["known"], np.float32(sc.ncmec.known_content_cost), np.float32(1.0))
-        st.triage_cost[rows] = np.where(a["urgent"], np.float32(1.0), novel_cost)
-        st.case_cost[rows] = np.where(a["actionable"], np.float32(1.0), np.float32(sc.law_enforcement.screening_cost))
-        for column in ("needs_process", "preservation_request", "ip_lead", "ip_unattributable"):
-            st.columns[column][rows] = False
-        self._draw_case_columns(rows[is_case], a["automated"][is_case], platform, u, z)
+        # Costs by table look-up (index 1 = known content, not urgent / actionable).
+        st.triage_cost[rows] = self._triage_cost[(a["known"] & ~a["urgent"]).view(np.uint8)]
+        st.case_cost[rows] = self._case_cost[a["actionable"].view(np.uint8)]
+        cases = rows[is_case]
+        self._write_case_columns(cases, a["automated"][is_case], a)
         if counted:
-            need = rows[st.needs_process[rows]]
-            self.outcomes.need_process(self.agency_route[st.agency[need]], st.deadline[need])
-        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st.entered[rows], st.urgent[rows],
-                                                  st.quality[rows], st.deadline[rows]))
+            need = cases[st.needs_process[cases]]
+            out.need_process(self.agency_route[st.agency[need]], st.deadline[need])
+        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st, rows, day))
 
-    def _route(self, us: np.ndarray, unknown: np.ndarray, location: np.ndarray,
-               spec: Any) -> np.ndarray:
-        """Destination agency: US-located to ICAC regions, unknown to federal, the rest foreign."""
-        foreign = ~us & ~unknown
-        bands = {
-            "icac": (us, 0.0, spec.us_share),
-            "federal": (unknown, spec.us_share, spec.unknown_location_share),
-            "foreign": (foreign, spec.us_share + spec.unknown_location_share,
-                        1.0 - spec.us_share - spec.unknown_location_share),
-        }
-        agency = np.empty(len(us), np.int16)
-        for kind, (mask, low, width) in bands.items():
+    def route(self, location: np.ndarray, spec: Any) -> np.ndarray:
+        """Destination agency from the location uniform: US-located to the ICAC regions, unknown
+        location to federal agencies, the rest to foreign liaison (each by its routing share)."""
+        us_end = spec.us_share
+        unknown_end = spec.us_share + spec.unknown_location_share
+        agency = np.empty(len(location), np.int16)
+        for kind, low, high in (("icac", 0.0, us_end), ("federal", us_end, unknown_end), ("foreign", unknown_end, 1.0)):
+            mask = (location >= low) & (location < high) if kind != "foreign" else location >= low
+            if not mask.any():
+                continue
             members, cumulative = self._routing[kind]
-            within = (location[mask] - low) / width if width > 0 else np.zeros(int(mask.sum()))
-            pick = np.minimum(np.searchsorted(cumulative, within, side="right"), len(members) - 1)
-            agency[mask] = members[pick]
+            within = (location[mask] - low) / (high - low)
+            agency[mask] = members[np.minimum(np.searchsorted(cumulative, within, side="right"), len(members) - 1)]
         return agency
 
-    def _draw_case_columns(self, rows: Rows, automated: np.ndarray, platform: Platform,
-                           u: dict[str, np.ndarray], z: dict[str, np.ndarray]) -> None:
-        """Legal-process path and delays of actionable referrals, from their case draws."""
+    def _write_case_columns(self, rows: Rows, automated: np.ndarray, a: dict[str, np.ndarray]) -> None:
+        """Legal-process path and delays of actionable referrals, from their case draws.
+
+        Only case rows get these columns; every reader first checks ``actionable``.
+        """
         sc, st = self.settings, self.store
-        le, foreign = sc.law_enforcement, sc.foreign
+        le, foreign, ds = sc.law_enforcement, sc.foreign, sc.downstream
         is_foreign = self.agency_route[st.agency[rows]] == FOREIGN
-        urgent = st.urgent[rows]
-        share = np.where(is_foreign, foreign.legal_process_share, le.legal_process_share)
-        st.needs_process[rows] = u["needs_process"] < share
-        st.preservation_request[rows] = u["preservation"] < sc.retention.preservation_request_share
-        st.ip_lead[rows] = st.us[rows] & (u["ip_lead"] < sc.isp.ip_lead_share)
-        st.ip_unattributable[rows] = u["cgnat"] < sc.isp.cgnat_share
-        st.arrest_draw[rows] = u["arrest"]
-        wilson = automated & ~is_foreign & (u["wilson"] < le.wilson_share)
-        us_days = (lognormal_days(le.legal_process_median_days, le.legal_process_sigma, z["process"])
-                   + np.where(wilson, lognormal_days(le.wilson_warrant_median_days, le.wilson_warrant_sigma,
-                                                     z["warrant"]), 0))
-        cloud = u["cloud_act"] < foreign.cloud_act_share
-        foreign_days = np.where(cloud,
-                                lognormal_days(foreign.cloud_act_median_days, foreign.mlat_sigma, z["process"]),
-                                lognormal_days(foreign.mlat_median_days, foreign.mlat_sigma, z["process"]))
-        emergency = lognormal_days(le.emergency_median_days, le.emergency_sigma, z["process"])
-        st.process_days[rows] = np.where(urgent, emergency, np.where(is_foreign, foreign_days, us_days))
-        st.response_days[rows] = lognormal_days(platform.spec.response_median_days, platform.spec.response_sigma,
-                                                z["response"])
-        ds = sc.downstream
-        st.arrest_days[rows] = lognormal_days(ds.arrest_delay_median_days, ds.arrest_delay_sigma, z["arrest"])
+        st.needs_process[rows] = a["case_u_needs_process"] < np.where(is_foreign, foreign.legal_process_share,
+                                                                     le.legal_process_share)
+        st.preservation_request[rows] = a["case_u_preservation"] < sc.retention.preservation_request_share
+        st.ip_lead[rows] = a["case_us"] & (a["case_u_ip_lead"] < sc.isp.ip_lead_share)
+        st.ip_unattributable[rows] = a["case_u_cgnat"] < sc.isp.cgnat_share
+        st.arrest_draw[rows] = a["case_u_arrest"]
+        z = a["case_z_process"]
+        wilson = automated & ~is_foreign & (a["case_u_wilson"] < le.wilson_share)
+        us_days = lognormal_days(le.legal_process_median_days, le.legal_process_sigma, z)
+        us_days += np.where(wilson, lognormal_days(le.wilson_warrant_median_days, le.wilson_warrant_sigma,
+                                                   a["case_z_warrant"]), 0)
+        cloud = a["case_u_cloud_act"] < foreign.cloud_act_share
+        foreign_days = np.where(cloud, lognormal_days(foreign.cloud_act_median_days, foreign.mlat_sigma, z),
+                                lognormal_days(foreign.mlat_median_days, foreign.mlat_sigma, z))
+        emergency = lognormal_days(le.emergency_median_days, le.emergency_sigma, z)
+        st.process_days[rows] = np.where(st.urgent[rows], emergency, np.where(is_foreign, foreign_days, us_days))
+        st.response_days[rows] = a["case_response_days"]
+        st.arrest_days[rows] = lognormal_days(ds.arrest_delay_median_days, ds.arrest_delay_sigma, a["case_z_arrest"])
 
     def triage(self, day: int) -> None:
         """Analysts work the shared queue within today's time budget."""
@@ -236,7 +231,7 @@ class RetentionModel(mesa.Model):
         self.today["analyst_utilisation"] = used / self.analyst_budget if self.analyst_budget else 0.0
         self.ncmec_credit = self.ncmec_credit - used if len(self.ncmec_queue) else 0.0
         st = self.store
-        referral = st.referral[rows]
+        referral = st.quality[rows]  # bundled viral copies never got a row
         informational = rows[~referral]
         self.outcomes.informational += int(st.counted[informational].sum())
         self.store.release(informational)
@@ -245,8 +240,9 @@ class RetentionModel(mesa.Model):
         routes = np.bincount(self.agency_route[st.agency[counted]], minlength=2)
         self.outcomes.referred_us += int(routes[US])
         self.outcomes.referred_foreign += int(routes[FOREIGN])
-        delay = np.where(st.urgent[referred], 0, self.settings.ncmec.referral_delay_days)
-        self.to_agency.schedule(referred, day + delay)
+        urgent = st.urgent[referred]
+        self.to_agency.schedule(referred[urgent], day)
+        self.to_agency.schedule(referred[~urgent], day + self.settings.ncmec.referral_delay_days)
 
     def deliver_referrals(self, day: int) -> None:
         """Referrals due today join their agencies' queues."""
@@ -254,14 +250,12 @@ class RetentionModel(mesa.Model):
         if len(rows) == 0:
             return
         agency = self.store.agency[rows]
-        order = np.argsort(agency, kind="stable")
-        rows, agency = rows[order], agency[order]
-        cuts = np.flatnonzero(np.diff(agency)) + 1
-        for chunk in np.split(rows, cuts):
-            self.agencies[int(self.store.agency[chunk[0]])].receive(chunk, day)
+        present = np.flatnonzero(np.bincount(agency, minlength=len(self.agencies)))
+        for index in present.tolist():
+            self.agencies[index].receive(rows if len(present) == 1 else rows[agency == index], day)
 
-    def take_on_cases(self, rows: Rows, day: int, route: int) -> None:
-        """An agency takes on referrals: screen out, close without process, or start legal process."""
+    def take_on_cases(self, rows: Rows, day: int) -> None:
+        """Agencies take on referrals: screen out, close without process, or start legal process."""
         st, out = self.store, self.outcomes
         actionable = st.actionable[rows]
         closed = rows[~actionable]
@@ -271,22 +265,22 @@ class RetentionModel(mesa.Model):
         needs = st.needs_process[cases]
         without = cases[~needs]
         out.investigated_without_legal_process += int(st.counted[without].sum())
-        if route == US:
-            self._to_downstream(without, np.full(len(without), day), np.ones(len(without), bool))
-        else:
-            st.release(without)
+        us = self.agency_route[st.agency[without]] == US
+        st.release(without[~us])
+        self._to_downstream(without[us], np.full(int(us.sum()), day), np.ones(int(us.sum()), bool))
         started = cases[needs]
-        self._preserve(started, day, route)
+        self._preserve(started, day)
         self.to_service.schedule(started, day + st.process_days[started])
 
-    def _preserve(self, rows: Rows, day: int, route: int) -> None:
+    def _preserve(self, rows: Rows, day: int) -> None:
         """2703(f) preservation requests sent at intake extend unexpired deadlines."""
         st, retention = self.store, self.settings.retention
         requested = rows[st.preservation_request[rows] & (day <= st.deadline[rows])]
         held_until = day + retention.preservation_extension_days * (1 + retention.preservation_max_extensions)
         extended = requested[st.deadline[requested] < held_until]
         counted = extended[st.counted[extended]]
-        self.outcomes.extend(np.full(len(counted), route), st.deadline[counted], np.full(len(counted), held_until))
+        self.outcomes.extend(self.agency_route[st.agency[counted]], st.deadline[counted],
+                             np.full(len(counted), held_until))
         st.deadline[extended] = held_until
 
     def serve_legal_process(self, day: int) -> None:
@@ -363,7 +357,7 @@ class RetentionModel(mesa.Model):
         waiting = [self.ncmec_queue.rows, self.to_agency.rows(), self.to_service.rows(),
                    *(a.queue.rows for a in self.agencies)]
         rows = np.concatenate(waiting)
-        already_lost = st.needs_process[rows] & (st.deadline[rows] <= self.day)
+        already_lost = st.actionable[rows] & st.needs_process[rows] & (st.deadline[rows] <= self.day)
         return int((st.counted[rows] & ~already_lost).sum())
 
     def summary(self) -> dict[str, Any]:

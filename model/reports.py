@@ -9,13 +9,13 @@ reports in flight, not the number ever created.
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 
 import numpy as np
 
 Rows = np.ndarray  # 1-D int64 array of row indices
 
-#: Column name -> dtype. Days are model days (day 1 is the first simulated day).
+#: Column name -> dtype. Days are model days (day 1 is the first simulated day). The columns from
+#: ``needs_process`` on are written only for actionable reports (cases).
 COLUMNS: dict[str, np.dtype] = {
     "created": np.dtype(np.int32),        # day the platform filed the report
     "deadline": np.dtype(np.int32),       # last day the platform still holds the content
@@ -24,20 +24,18 @@ COLUMNS: dict[str, np.dtype] = {
     "agency": np.dtype(np.int16),         # destination agency (index into model.agencies)
     "triage_cost": np.dtype(np.float32),  # analyst time, in novel-report units
     "case_cost": np.dtype(np.float32),    # investigator capacity, in case units
-    "process_days": np.dtype(np.int32),   # intake -> legal process served (warrant + drafting/MLAT)
-    "response_days": np.dtype(np.int32),  # platform's answer to served legal process
-    "arrest_days": np.dtype(np.int32),    # forensic exam -> arrest
-    "arrest_draw": np.dtype(np.float32),  # uniform compared with the arrest probability
     "counted": np.dtype(bool),            # created after warm-up
     "urgent": np.dtype(bool),
-    "quality": np.dtype(bool),            # usable user / IP data
-    "referral": np.dtype(bool),           # NCMEC refers it (else informational)
+    "quality": np.dtype(bool),            # usable user / IP data: NCMEC refers it (else informational)
     "actionable": np.dtype(bool),
     "needs_process": np.dtype(bool),      # legal process must be served on the platform
     "preservation_request": np.dtype(bool),
     "ip_lead": np.dtype(bool),            # next step is an ISP subpoena for the IP
     "ip_unattributable": np.dtype(bool),  # behind carrier-grade NAT
-    "us": np.dtype(bool),
+    "process_days": np.dtype(np.int32),   # intake -> legal process served (warrant + drafting/MLAT)
+    "response_days": np.dtype(np.int32),  # platform's answer to served legal process
+    "arrest_days": np.dtype(np.int32),    # forensic exam -> arrest
+    "arrest_draw": np.dtype(np.float32),  # uniform compared with the arrest probability
 }
 
 
@@ -92,6 +90,16 @@ class ReportStore:
         self.capacity = capacity
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """Indices that sort integer `keys` stably; a linear-time radix sort when their range is small."""
+    if len(keys) == 0:
+        return np.empty(0, np.int64)
+    low, high = keys.min(), keys.max()
+    if high - low < 2**16:
+        return np.argsort((keys - low).astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
 class PriorityQueue:
     """Row indices served in order of an integer key; equal keys leave in arrival order.
 
@@ -136,7 +144,7 @@ class PriorityQueue:
         if keys.min() == keys.max():
             self._add(int(keys[0]), rows)
             return
-        order = np.argsort(keys, kind="stable")
+        order = stable_order(keys)
         rows, keys = rows[order], keys[order]
         cuts = np.flatnonzero(np.diff(keys)) + 1
         for key, chunk in zip(keys[np.r_[0, cuts]].tolist(), np.split(rows, cuts), strict=True):
@@ -214,39 +222,69 @@ def _joined(chunks: list[Rows]) -> Rows:
 
 
 class Calendar:
-    """Rows waiting for a fixed delay to end, bucketed by the day they are due."""
+    """Rows waiting for a fixed delay to end, released on the day they are due.
+
+    A batch due on one day (a constant delay) is filed whole under that day. A batch with many due
+    days joins a pending list that the next ``pop`` merges, in one pass, into arrays kept sorted by
+    due day (stable: rows due the same day leave in the order they were scheduled). Days must be
+    popped in increasing order.
+    """
 
     def __init__(self) -> None:
-        self._due: defaultdict[int, list[Rows]] = defaultdict(list)
+        self._by_day: dict[int, list[Rows]] = {}
+        self._rows = np.empty(0, np.int64)
+        self._days = np.empty(0, np.int64)
+        self._pending: list[tuple[Rows, np.ndarray]] = []
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
-    def schedule(self, rows: Rows, days: np.ndarray) -> None:
-        """File each row under its due day."""
+    def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
+        """File each row under its due day (one day for all, or one per row)."""
         if len(rows) == 0:
             return
         self._count += len(rows)
-        if days.min() == days.max():
-            self._due[int(days[0])].append(rows)
-            return
-        order = np.argsort(days, kind="stable")
+        if np.ndim(days) == 0:
+            self._by_day.setdefault(int(days), []).append(rows)
+        else:
+            self._pending.append((rows, np.asarray(days, np.int64)))
+
+    def _merge(self) -> None:
+        rows = np.concatenate([r for r, _ in self._pending])
+        days = np.concatenate([d for _, d in self._pending])
+        self._pending.clear()
+        order = stable_order(days)
         rows, days = rows[order], days[order]
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        for day, chunk in zip(days[np.r_[0, cuts]], np.split(rows, cuts), strict=True):
-            self._due[int(day)].append(chunk)
+        if len(self._days) == 0 or days[0] >= self._days[-1]:
+            self._rows = np.concatenate([self._rows, rows])
+            self._days = np.concatenate([self._days, days])
+            return
+        # Stable merge of two sorted runs: new rows go after existing rows due the same day.
+        at = np.searchsorted(self._days, days, side="right") + np.arange(len(days))
+        merged_rows = np.empty(len(self._rows) + len(rows), np.int64)
+        merged_days = np.empty_like(merged_rows)
+        existing = np.ones(len(merged_rows), bool)
+        existing[at] = False
+        merged_rows[at], merged_days[at] = rows, days
+        merged_rows[existing], merged_days[existing] = self._rows, self._days
+        self._rows, self._days = merged_rows, merged_days
 
     def pop(self, day: int) -> Rows:
-        """All rows due on `day`, in scheduling order. Days must be popped in order, none skipped."""
-        chunks = self._due.pop(day, None)
-        if not chunks:
-            return np.empty(0, np.int64)
-        rows = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-        self._count -= len(rows)
-        return rows
+        """All rows due on or before `day`: the sorted ones first, then whole-day batches."""
+        if self._pending:
+            self._merge()
+        k = int(np.searchsorted(self._days, day, side="right"))
+        chunks = [self._rows[:k]] if k else []
+        if k:
+            self._rows, self._days = self._rows[k:], self._days[k:]
+        for due in sorted(d for d in self._by_day if d <= day):
+            chunks += self._by_day.pop(due)
+        out = _joined(chunks)
+        self._count -= len(out)
+        return out
 
     def rows(self) -> Rows:
         """Every row waiting (any order)."""
-        chunks = [chunk for chunks in self._due.values() for chunk in chunks]
-        return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+        return np.concatenate([self._rows, *(r for r, _ in self._pending),
+                               *(r for chunks in self._by_day.values() for r in chunks)])
