@@ -80,10 +80,10 @@ class Platform(mesa.Agent):
             return None
         reports = self.draw_reports(n, n_extra, viral_share_extra)
         reports["platform"] = np.full(n, self.index, np.int16)
-        reports["agency"] = self.model.route(reports["location"], self.spec)
+        reports["agency"] = self.model.route(reports["location"], self.index)
         is_case = reports["quality"] & reports["actionable"]
         reports.update(self.draw_cases(int(is_case.sum())))
-        reports["case_us"] = reports["location"][is_case] < self.spec.us_share
+        reports["case_us"] = self.model.agency_is_icac[reports["agency"][is_case]]
         return reports
 
     def draw_reports(self, n: int, n_extra: int = 0, viral_share_extra: float = 0.0) -> dict[str, np.ndarray]:
@@ -157,7 +157,8 @@ class Agency(mesa.Agent):
         """Referrals arrive from NCMEC and join the queue in the agency's priority order."""
         store = self.model.store
         store.entered[rows] = day
-        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day))
+        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day),
+                        entered=day)
 
     def take_on(self, day: int) -> Rows:
         """The referrals the investigators take on today, within capacity (queue order)."""

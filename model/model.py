@@ -85,7 +85,9 @@ class RetentionModel(mesa.Model):
             for i, spec in enumerate(scenario.agencies)
         ]
         self.agency_route = np.array([a.route for a in self.agencies], np.int64)
+        self.agency_is_icac = np.array([a.spec.kind == "icac" for a in self.agencies])
         self._routing = {kind: self._routing_table(kind) for kind in ("icac", "federal", "foreign")}
+        self._location_bands = [self._bands(spec) for spec in scenario.platforms]
         self._triage_cost = np.array([1.0, scenario.ncmec.known_content_cost], np.float32)
         self._case_cost = np.array([scenario.law_enforcement.screening_cost, 1.0], np.float32)
 
@@ -180,22 +182,25 @@ class RetentionModel(mesa.Model):
         if counted:
             need = cases[st.needs_process[cases]]
             out.need_process(self.agency_route[st.agency[need]], st.deadline[need])
-        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st, rows, day))
+        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st, rows, day), entered=day)
 
-    def route(self, location: np.ndarray, spec: Any) -> np.ndarray:
+    def route(self, location: np.ndarray, platform_index: int) -> np.ndarray:
         """Destination agency from the location uniform: US-located to the ICAC regions, unknown
         location to federal agencies, the rest to foreign liaison (each by its routing share)."""
-        us_end = spec.us_share
-        unknown_end = spec.us_share + spec.unknown_location_share
-        agency = np.empty(len(location), np.int16)
-        for kind, low, high in (("icac", 0.0, us_end), ("federal", us_end, unknown_end), ("foreign", unknown_end, 1.0)):
-            mask = (location >= low) & (location < high) if kind != "foreign" else location >= low
-            if not mask.any():
-                continue
+        bounds, agencies = self._location_bands[platform_index]
+        return agencies[np.searchsorted(bounds, location, side="right")]
+
+    def _bands(self, spec: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Upper bounds on the location uniform of each agency's band, for one platform."""
+        edges = {"icac": (0.0, spec.us_share), "federal": (spec.us_share, spec.us_share + spec.unknown_location_share),
+                 "foreign": (spec.us_share + spec.unknown_location_share, 1.0)}
+        bounds, agencies = [], []
+        for kind, (low, high) in edges.items():
             members, cumulative = self._routing[kind]
-            within = (location[mask] - low) / (high - low)
-            agency[mask] = members[np.minimum(np.searchsorted(cumulative, within, side="right"), len(members) - 1)]
-        return agency
+            bounds += list(low + (high - low) * cumulative)
+            agencies += list(members)
+        bounds[-1] = np.inf  # the last band takes everything up to 1 (and rounding)
+        return np.array(bounds[:-1]), np.array(agencies, np.int16)
 
     def _write_case_columns(self, rows: Rows, automated: np.ndarray, a: dict[str, np.ndarray]) -> None:
         """Legal-process path and delays of actionable referrals, from their case draws.

@@ -115,6 +115,7 @@ class PriorityQueue:
         self._count = 0
         self._store = store
         self._entered_sum = 0
+        self._mean_cost = 1.0  # of the last rows popped by budget: sizes the next look-ahead
 
     def mean_wait(self, day: int) -> float:
         """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
@@ -135,15 +136,23 @@ class PriorityQueue:
         chunks = [chunk for key in sorted(self._buckets) for chunk in self._buckets[key]]
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
-    def push(self, rows: Rows, keys: np.ndarray) -> None:
-        """Add rows with their priority keys (smaller leaves first)."""
+    def push(self, rows: Rows, keys: np.ndarray, entered: int | None = None) -> None:
+        """Add rows with their priority keys (smaller leaves first); `entered` = their common entry day."""
         if len(rows) == 0:
             return
         self._count += len(rows)
-        self._account(rows, +1)
-        if keys.min() == keys.max():
-            self._add(int(keys[0]), rows)
-            return
+        if entered is None:
+            self._account(rows, +1)
+        elif self._store is not None:
+            self._entered_sum += entered * len(rows)
+        for _ in range(3):  # a few distinct keys (a class and a day): peel them off smallest first
+            low = keys.min()
+            if low == keys.max():
+                self._add(int(low), rows)
+                return
+            first = keys == low
+            self._add(int(low), rows[first])
+            rows, keys = rows[~first], keys[~first]
         order = stable_order(keys)
         rows, keys = rows[order], keys[order]
         cuts = np.flatnonzero(np.diff(keys)) + 1
@@ -186,7 +195,7 @@ class PriorityQueue:
         while self._heap:
             key, rows = self._front()
             # Cost a window of the bucket large enough for the credit left, not the whole bucket.
-            window = 1024
+            window = int(1.25 * (credit - used) / self._mean_cost) + 64
             while True:
                 spent = np.cumsum(costs[rows[:window]], dtype=np.float64)
                 if spent[-1] > credit - used or window >= len(rows):
@@ -200,6 +209,8 @@ class PriorityQueue:
                 break
         popped = _joined(taken)
         self._account(popped, -1)
+        if len(popped) and used > 0:
+            self._mean_cost = used / len(popped)
         return popped, used
 
     def pop(self, k: int) -> Rows:

@@ -104,6 +104,36 @@ class TestCalendar:
         assert list(cal.pop(5)) == [1, 3]
         assert len(cal) == 0 and len(cal.pop(6)) == 0
 
+    def test_same_day_rows_leave_in_scheduling_order(self):
+        cal = Calendar()
+        cal.schedule(rows(1, 2), np.array([4, 2]))
+        assert list(cal.pop(1)) == []
+        cal.schedule(rows(3, 4, 5), np.array([4, 3, 2]))   # merged into the waiting rows
+        cal.schedule(rows(6, 7), 4)                         # a whole-day batch
+        assert list(cal.pop(2)) == [2, 5]
+        assert list(cal.pop(3)) == [4]
+        assert list(cal.pop(4)) == [1, 3, 6, 7]
+        assert len(cal) == 0
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=20), min_size=1, max_size=6))
+    def test_every_row_comes_out_once_on_its_day(self, batches):
+        cal = Calendar()
+        due: dict[int, int] = {}
+        next_row = 0
+        for day, offsets in enumerate(batches):
+            ids = np.arange(next_row, next_row + len(offsets), dtype=np.int64)
+            next_row += len(offsets)
+            days = day + np.array(offsets)
+            cal.schedule(ids, days if len(set(offsets)) > 1 else int(days[0]))
+            due.update(zip(ids.tolist(), days.tolist(), strict=True))
+            for row in cal.pop(day):
+                assert due.pop(int(row)) == day
+        for day in range(len(batches), len(batches) + 7):
+            for row in cal.pop(day):
+                assert due.pop(int(row)) == day
+        assert not due and len(cal) == 0
+
     def test_rows_lists_everything_waiting(self):
         cal = Calendar()
         cal.schedule(rows(7, 8), np.array([2, 9]))
