@@ -188,7 +188,10 @@ class RetentionModel(mesa.Model):
         """Destination agency from the location uniform: US-located to the ICAC regions, unknown
         location to federal agencies, the rest to foreign liaison (each by its routing share)."""
         bounds, agencies = self._location_bands[platform_index]
-        return agencies[np.searchsorted(bounds, location, side="right")]
+        band = np.zeros(len(location), np.intp)
+        for bound in bounds:  # a handful of bands: comparisons beat a binary search per report
+            band += location >= bound
+        return agencies[band]
 
     def _bands(self, spec: Any) -> tuple[np.ndarray, np.ndarray]:
         """Upper bounds on the location uniform of each agency's band, for one platform."""
