@@ -25,17 +25,19 @@ CASE_UNIFORMS = ("needs_process", "preservation", "wilson", "cloud_act", "ip_lea
 CASE_NORMALS = ("process", "warrant", "response", "arrest")
 
 
-def lognormal_days(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
-    """Whole days (rounded up) of a lognormal delay with the given median, from standard normals."""
-    if median <= 0:
-        return np.zeros(len(z), np.int32)
+def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Whole days (rounded up) of lognormal delays with the given medians (days), from standard normals.
+
+    A median of 0 gives 0 days.
+    """
     return np.ceil(median * np.exp(sigma * z.astype(np.float64))).astype(np.int32)
 
 
 def priority_keys(policy: str, store: ReportStore, rows: Rows, entered: int) -> np.ndarray:
     """Integer queue keys of rows that enter a queue on day `entered`; smaller keys leave first.
 
-    Only the columns the policy needs are read.
+    The high bits order the queue (class or deadline), the low 32 bits are the entry day (FIFO
+    within a class, and the queue's mean wait). Only the columns the policy needs are read.
     """
     if policy == "fifo":
         return np.full(len(rows), entered, np.int64)
@@ -133,7 +135,7 @@ class Agency(mesa.Agent):
         self.index = index
         self.route = FOREIGN if spec.kind == "foreign" else US
         self.investigators = investigators
-        self.queue = PriorityQueue(model.store)
+        self.queue = PriorityQueue()
         self.credit = 0.0
         self.capacity_today = 0.0
         self.used_today = 0.0
@@ -156,9 +158,7 @@ class Agency(mesa.Agent):
     def receive(self, rows: Rows, day: int) -> None:
         """Referrals arrive from NCMEC and join the queue in the agency's priority order."""
         store = self.model.store
-        store.entered[rows] = day
-        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day),
-                        entered=day)
+        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day))
 
     def take_on(self, day: int) -> Rows:
         """The referrals the investigators take on today, within capacity (queue order)."""

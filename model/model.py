@@ -28,6 +28,8 @@ from model.outcomes import FOREIGN, US, Outcomes
 from model.params import Scenario
 from model.reports import Calendar, PriorityQueue, ReportStore, Rows
 
+EMERGENCY = 3  # legal-process path index of urgent cases (after US=0, MLAT=1, CLOUD Act=2)
+
 #: Daily time-series columns (DataCollector model reporters), with their meaning and unit.
 DAILY_SERIES: dict[str, str] = {
     "day": "model day",
@@ -88,10 +90,16 @@ class RetentionModel(mesa.Model):
         self.agency_is_icac = np.array([a.spec.kind == "icac" for a in self.agencies])
         self._routing = {kind: self._routing_table(kind) for kind in ("icac", "federal", "foreign")}
         self._location_bands = [self._bands(spec) for spec in scenario.platforms]
+        le, foreign = scenario.law_enforcement, scenario.foreign
+        self._process_share = np.array([le.legal_process_share, foreign.legal_process_share])
+        # Legal-process paths (index): US, foreign MLAT, foreign CLOUD Act, emergency.
+        self._path_median = np.array([le.legal_process_median_days, foreign.mlat_median_days,
+                                      foreign.cloud_act_median_days, le.emergency_median_days])
+        self._path_sigma = np.array([le.legal_process_sigma, foreign.mlat_sigma, foreign.mlat_sigma, le.emergency_sigma])
         self._triage_cost = np.array([1.0, scenario.ncmec.known_content_cost], np.float32)
         self._case_cost = np.array([scenario.law_enforcement.screening_cost, 1.0], np.float32)
 
-        self.ncmec_queue = PriorityQueue(self.store)
+        self.ncmec_queue = PriorityQueue()
         self.ncmec_credit = 0.0
         self.to_agency = Calendar()
         self.to_service = Calendar()
@@ -166,7 +174,6 @@ class RetentionModel(mesa.Model):
         st = self.store
         rows = st.allocate(len(a["urgent"]))
         st.created[rows] = day
-        st.entered[rows] = day
         st.deadline[rows] = day + sc.retention.window_days + sc.retention.voluntary_extra_days
         st.platform[rows] = a["platform"]
         st.agency[rows] = a["agency"]
@@ -182,7 +189,7 @@ class RetentionModel(mesa.Model):
         if counted:
             need = cases[st.needs_process[cases]]
             out.need_process(self.agency_route[st.agency[need]], st.deadline[need])
-        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st, rows, day), entered=day)
+        self.ncmec_queue.push(rows, priority_keys(sc.ncmec.triage_policy, st, rows, day))
 
     def route(self, location: np.ndarray, platform_index: int) -> np.ndarray:
         """Destination agency from the location uniform: US-located to the ICAC regions, unknown
@@ -211,24 +218,23 @@ class RetentionModel(mesa.Model):
         Only case rows get these columns; every reader first checks ``actionable``.
         """
         sc, st = self.settings, self.store
-        le, foreign, ds = sc.law_enforcement, sc.foreign, sc.downstream
-        is_foreign = self.agency_route[st.agency[rows]] == FOREIGN
-        st.needs_process[rows] = a["case_u_needs_process"] < np.where(is_foreign, foreign.legal_process_share,
-                                                                     le.legal_process_share)
+        le, ds = sc.law_enforcement, sc.downstream
+        route = self.agency_route[st.agency[rows]]
+        st.needs_process[rows] = a["case_u_needs_process"] < self._process_share[route]
         st.preservation_request[rows] = a["case_u_preservation"] < sc.retention.preservation_request_share
         st.ip_lead[rows] = a["case_us"] & (a["case_u_ip_lead"] < sc.isp.ip_lead_share)
         st.ip_unattributable[rows] = a["case_u_cgnat"] < sc.isp.cgnat_share
         st.arrest_draw[rows] = a["case_u_arrest"]
-        z = a["case_z_process"]
-        wilson = automated & ~is_foreign & (a["case_u_wilson"] < le.wilson_share)
-        us_days = lognormal_days(le.legal_process_median_days, le.legal_process_sigma, z)
-        us_days += np.where(wilson, lognormal_days(le.wilson_warrant_median_days, le.wilson_warrant_sigma,
-                                                   a["case_z_warrant"]), 0)
-        cloud = a["case_u_cloud_act"] < foreign.cloud_act_share
-        foreign_days = np.where(cloud, lognormal_days(foreign.cloud_act_median_days, foreign.mlat_sigma, z),
-                                lognormal_days(foreign.mlat_median_days, foreign.mlat_sigma, z))
-        emergency = lognormal_days(le.emergency_median_days, le.emergency_sigma, z)
-        st.process_days[rows] = np.where(st.urgent[rows], emergency, np.where(is_foreign, foreign_days, us_days))
+        # Path of the legal process: US, foreign MLAT, foreign CLOUD Act, or emergency (urgent).
+        path = route * (1 + (a["case_u_cloud_act"] < sc.foreign.cloud_act_share))
+        urgent = st.urgent[rows]
+        path[urgent] = EMERGENCY
+        days = lognormal_days(self._path_median[path], self._path_sigma[path], a["case_z_process"])
+        wilson = automated & ~urgent & (route == US) & (a["case_u_wilson"] < le.wilson_share)
+        if wilson.any():
+            days[wilson] += lognormal_days(le.wilson_warrant_median_days, le.wilson_warrant_sigma,
+                                           a["case_z_warrant"][wilson])
+        st.process_days[rows] = days
         st.response_days[rows] = a["case_response_days"]
         st.arrest_days[rows] = lognormal_days(ds.arrest_delay_median_days, ds.arrest_delay_sigma, a["case_z_arrest"])
 

@@ -19,7 +19,6 @@ Rows = np.ndarray  # 1-D int64 array of row indices
 COLUMNS: dict[str, np.dtype] = {
     "created": np.dtype(np.int32),        # day the platform filed the report
     "deadline": np.dtype(np.int32),       # last day the platform still holds the content
-    "entered": np.dtype(np.int32),        # day the report joined its current queue
     "platform": np.dtype(np.int16),
     "agency": np.dtype(np.int16),         # destination agency (index into model.agencies)
     "triage_cost": np.dtype(np.float32),  # analyst time, in novel-report units
@@ -90,6 +89,10 @@ class ReportStore:
         self.capacity = capacity
 
 
+#: The low 32 bits of a queue key hold the day the row entered the queue.
+ENTRY_DAY_MASK = (1 << 32) - 1
+
+
 def stable_order(keys: np.ndarray) -> np.ndarray:
     """Indices that sort integer `keys` stably; a linear-time radix sort when their range is small."""
     if len(keys) == 0:
@@ -105,27 +108,20 @@ class PriorityQueue:
 
     Rows are kept in buckets, one per distinct key (keys are small: a day, or a class and a day),
     each bucket a list of arrays in arrival order, with a heap of the keys present. Pushing and
-    popping touch only the rows moved, never the whole queue. Given the store, the queue also
-    keeps the sum of its rows' ``entered`` days, for the mean wait.
+    popping touch only the rows moved, never the whole queue. By convention the low 32 bits of a
+    key are the day the row entered the queue, so the queue knows its mean wait without a column.
     """
 
-    def __init__(self, store: ReportStore | None = None) -> None:
+    def __init__(self) -> None:
         self._buckets: dict[int, list[Rows]] = {}
         self._heap: list[int] = []
         self._count = 0
-        self._store = store
-        self._entered_sum = 0
+        self._entered_sum = 0  # sum over queued rows of their entry day
         self._mean_cost = 1.0  # of the last rows popped by budget: sizes the next look-ahead
 
     def mean_wait(self, day: int) -> float:
         """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
-        if self._store is None:
-            raise ValueError("mean_wait needs a queue built with its store")
         return day - self._entered_sum / self._count if self._count else 0.0
-
-    def _account(self, rows: Rows, sign: int) -> None:
-        if self._store is not None and len(rows):
-            self._entered_sum += sign * int(self._store.entered[rows].sum(dtype=np.int64))
 
     def __len__(self) -> int:
         return self._count
@@ -136,15 +132,11 @@ class PriorityQueue:
         chunks = [chunk for key in sorted(self._buckets) for chunk in self._buckets[key]]
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
-    def push(self, rows: Rows, keys: np.ndarray, entered: int | None = None) -> None:
-        """Add rows with their priority keys (smaller leaves first); `entered` = their common entry day."""
+    def push(self, rows: Rows, keys: np.ndarray) -> None:
+        """Add rows with their priority keys (smaller leaves first; low 32 bits = entry day)."""
         if len(rows) == 0:
             return
         self._count += len(rows)
-        if entered is None:
-            self._account(rows, +1)
-        elif self._store is not None:
-            self._entered_sum += entered * len(rows)
         for _ in range(3):  # a few distinct keys (a class and a day): peel them off smallest first
             low = keys.min()
             if low == keys.max():
@@ -160,6 +152,7 @@ class PriorityQueue:
             self._add(key, chunk)
 
     def _add(self, key: int, rows: Rows) -> None:
+        self._entered_sum += (key & ENTRY_DAY_MASK) * len(rows)
         bucket = self._buckets.get(key)
         if bucket is None:
             self._buckets[key] = [rows]
@@ -183,6 +176,7 @@ class PriorityQueue:
         else:
             self._buckets[key] = [rows[k:]]
         self._count -= k
+        self._entered_sum -= (key & ENTRY_DAY_MASK) * k
         return rows[:k]
 
     def pop_budget(self, costs: np.ndarray, credit: float) -> tuple[Rows, float]:
@@ -208,7 +202,6 @@ class PriorityQueue:
             if k < len(rows):
                 break
         popped = _joined(taken)
-        self._account(popped, -1)
         if len(popped) and used > 0:
             self._mean_cost = used / len(popped)
         return popped, used
@@ -221,9 +214,7 @@ class PriorityQueue:
             n = min(k, len(rows))
             taken.append(self._take(key, rows, n))
             k -= n
-        popped = _joined(taken)
-        self._account(popped, -1)
-        return popped
+        return _joined(taken)
 
 
 def _joined(chunks: list[Rows]) -> Rows:

@@ -69,14 +69,14 @@ class TestPriorityQueue:
         assert len(taken) == 0 and used == 0.0
 
     def test_mean_wait_follows_pushes_and_pops(self):
-        store = ReportStore(capacity=16)
-        r = store.allocate(3)
-        store.entered[r] = [1, 3, 5]
-        q = PriorityQueue(store)
-        q.push(r, store.entered[r].astype(np.int64))
+        q = PriorityQueue()
+        urgent_class = 0 << 32
+        q.push(rows(0, 1, 2), np.array([1 << 32 | 1, 1 << 32 | 3, urgent_class | 5]))  # entry days 1, 3, 5
         assert q.mean_wait(10) == pytest.approx(10 - 3)
-        q.pop(1)
-        assert q.mean_wait(10) == pytest.approx(10 - 4)
+        assert list(q.pop(1)) == [2]                     # the urgent one (entered day 5) leaves first
+        assert q.mean_wait(10) == pytest.approx(10 - 2)
+        q.pop(2)
+        assert q.mean_wait(10) == 0.0
 
     @settings(max_examples=50, deadline=None)
     @given(st.lists(st.lists(st.integers(0, 20), min_size=0, max_size=30), min_size=1, max_size=8),
