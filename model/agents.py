@@ -33,20 +33,22 @@ def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.
     return np.ceil(median * np.exp(sigma * z.astype(np.float64))).astype(np.int32)
 
 
-def priority_keys(policy: str, store: ReportStore, rows: Rows, entered: int) -> np.ndarray:
+def priority_keys(policy: str, store: ReportStore, rows: Rows, entered: int) -> np.ndarray | int:
     """Integer queue keys of rows that enter a queue on day `entered`; smaller keys leave first.
 
     The high bits order the queue (class or deadline), the low 32 bits are the entry day (FIFO
-    within a class, and the queue's mean wait). Only the columns the policy needs are read.
+    within a class, and the queue's mean wait). Only the columns the policy needs are read; when
+    every row gets the same key, that key is returned as an int.
     """
     if policy == "fifo":
-        return np.full(len(rows), entered, np.int64)
-    if policy == "urgent_first":
-        return np.where(store.urgent[rows], np.int64(entered), np.int64(1 << 32 | entered))
+        return entered
+    if policy in ("urgent_first", "quality_first"):
+        first = store.urgent[rows] if policy == "urgent_first" else store.quality[rows]
+        if not first.any():
+            return 1 << 32 | entered
+        return np.where(first, np.int64(entered), np.int64(1 << 32 | entered))
     if policy == "deadline_first":
         return store.deadline[rows].astype(np.int64) << 32 | entered
-    if policy == "quality_first":
-        return np.where(store.quality[rows], np.int64(entered), np.int64(1 << 32 | entered))
     raise ValueError(f"unknown triage policy {policy!r} (allowed: {', '.join(params.TRIAGE_POLICIES)})")
 
 

@@ -135,7 +135,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in (args.a, args.b):  # validate both before any run
         load_scenario(name, overrides)
     table = compare(args.a, args.b, replications=args.replications, overrides=overrides,
-                    workers=args.workers)
+                    workers=args.workers, progress=sys.stderr.isatty())
     a, b = table.attrs["a"], table.attrs["b"]
     if args.json:
         payload = {"a": a, "b": b, "replications": args.replications, "seeds": table.attrs["seeds"],

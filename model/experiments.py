@@ -11,12 +11,13 @@ import math
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from tqdm import tqdm
 
 from model.model import run
 from model.params import Scenario
@@ -36,19 +37,29 @@ def _summary(scenario: Scenario, seed: int) -> dict[str, Any]:
     return run(scenario, seed)[1]
 
 
-def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int],
-                     workers: int | None = None) -> list[list[dict[str, Any]]]:
+def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int], workers: int | None = None,
+                     progress: bool = False) -> list[list[dict[str, Any]]]:
     """Run every scenario on every seed (in worker processes if `workers` > 1).
 
     Returns one list of summaries per scenario, in seed order. Results do not depend on `workers`.
+    `progress` shows a tqdm bar of finished runs (on stderr).
     """
     tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
     workers = min(workers or os.cpu_count() or 1, len(tasks))
+    bar = tqdm(total=len(tasks), unit="run", disable=not progress, leave=False)
     if workers <= 1:
-        results = [_summary(s, seed) for s, seed in tasks]
+        results = []
+        for scenario, seed in tasks:
+            results.append(_summary(scenario, seed))
+            bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            results = list(pool.map(_summary, *zip(*tasks, strict=True)))
+            futures = [pool.submit(_summary, scenario, seed) for scenario, seed in tasks]
+            for future in as_completed(futures):
+                future.result()  # raise early if a run failed
+                bar.update()
+            results = [future.result() for future in futures]
+    bar.close()
     n = len(seeds)
     return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]
 
@@ -94,7 +105,7 @@ def _interval(x: np.ndarray, confidence: float) -> tuple[float, float]:
 
 def compare(a: str | Scenario = "baseline_90day", b: str | Scenario = "report_act_1yr",
             replications: int = 5, overrides: Iterable[str] = (), seed: int | None = None,
-            workers: int | None = None, confidence: float = 0.95) -> pd.DataFrame:
+            workers: int | None = None, confidence: float = 0.95, progress: bool = False) -> pd.DataFrame:
     """Paired comparison of scenarios `a` and `b` over `replications` common seeds.
 
     `overrides` (``key=value`` strings) apply to both scenarios. The seeds derive from `seed`
@@ -108,7 +119,7 @@ def compare(a: str | Scenario = "baseline_90day", b: str | Scenario = "report_ac
     scenario_a = a if isinstance(a, Scenario) else load_scenario(a, overrides)
     scenario_b = b if isinstance(b, Scenario) else load_scenario(b, overrides)
     seeds = replication_seeds(scenario_a.run.seed if seed is None else seed, replications)
-    runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers)
+    runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress)
     table = paired_table(runs_a, runs_b, confidence)
     table.attrs.update(a=scenario_a.name, b=scenario_b.name, seeds=seeds, confidence=confidence,
                        runs={"a": runs_a, "b": runs_b})

@@ -132,11 +132,17 @@ class PriorityQueue:
         chunks = [chunk for key in sorted(self._buckets) for chunk in self._buckets[key]]
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
-    def push(self, rows: Rows, keys: np.ndarray) -> None:
-        """Add rows with their priority keys (smaller leaves first; low 32 bits = entry day)."""
+    def push(self, rows: Rows, keys: np.ndarray | int) -> None:
+        """Add rows with their priority keys (smaller leaves first; low 32 bits = entry day).
+
+        `keys` is one key per row, or a single int key for all of them.
+        """
         if len(rows) == 0:
             return
         self._count += len(rows)
+        if isinstance(keys, int):
+            self._add(keys, rows)
+            return
         for _ in range(3):  # a few distinct keys (a class and a day): peel them off smallest first
             low = keys.min()
             if low == keys.max():
