@@ -174,9 +174,9 @@ class PriorityQueue:
             bucket[:] = [np.concatenate(bucket)]
         return key, bucket[0]
 
-    def _take(self, key: int, rows: Rows, k: int) -> Rows:
-        """Remove the first `k` rows of the front bucket."""
-        if k == len(rows):
+    def _take(self, key: int, rows: Rows, k: int, n: int) -> Rows:
+        """Remove the first `k` of the `n` rows of the front bucket."""
+        if k == n:
             del self._buckets[key]
             heapq.heappop(self._heap)
         else:
@@ -194,18 +194,19 @@ class PriorityQueue:
         used = 0.0
         while self._heap:
             key, rows = self._front()
+            n, left = len(rows), credit - used
             # Cost a window of the bucket large enough for the credit left, not the whole bucket.
-            window = int(1.25 * (credit - used) / self._mean_cost) + 64
+            window = int(1.25 * left / self._mean_cost) + 64
             while True:
-                spent = np.cumsum(costs[rows[:window]], dtype=np.float64)
-                if spent[-1] > credit - used or window >= len(rows):
+                spent = costs[rows[:window]].cumsum(dtype=np.float64)
+                if spent[-1] > left or window >= n:
                     break
                 window *= 4
-            k = int(np.searchsorted(spent, credit - used, side="right"))
+            k = int(spent.searchsorted(left, side="right"))
             if k:
-                taken.append(self._take(key, rows, k))
+                taken.append(self._take(key, rows, k, n))
                 used += float(spent[k - 1])
-            if k < len(rows):
+            if k < n:
                 break
         popped = _joined(taken)
         if len(popped) and used > 0:
@@ -217,9 +218,9 @@ class PriorityQueue:
         taken: list[Rows] = []
         while k > 0 and self._heap:
             key, rows = self._front()
-            n = min(k, len(rows))
-            taken.append(self._take(key, rows, n))
-            k -= n
+            m = min(k, len(rows))
+            taken.append(self._take(key, rows, m, len(rows)))
+            k -= m
         return _joined(taken)
 
 
