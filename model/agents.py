@@ -61,7 +61,8 @@ class Platform(mesa.Agent):
         self.spec = spec
         self.index = index
         self.arrivals_rng, self.attribute_rng, self.case_rng = (np.random.default_rng(s) for s in streams)
-        self.filed_today = 0
+        self.filed_today = 0  # reports filed today
+        self.automated_today = 0  # of which automated (unviewed) hash matches
 
     def expected_reports(self, day: int) -> tuple[float, float, float]:
         """Mean reports today: regular, extra from surges, and the viral share of the extra ones."""
@@ -81,8 +82,10 @@ class Platform(mesa.Agent):
         n = n_regular + n_extra
         self.filed_today = n
         if n == 0:
+            self.automated_today = 0
             return None
         reports = self.draw_reports(n, n_extra, viral_share_extra)
+        self.automated_today = int(reports["automated"].sum())
         reports["platform"] = np.full(n, self.index, np.int16)
         reports["agency"] = self.model.route(reports["location"], self.index)
         is_case = reports["quality"] & reports["actionable"]

@@ -73,11 +73,13 @@ def format_value(value: Any) -> str:
 
 
 def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
+    """Print rows as an aligned plain-text table: numbers right-aligned, text left-aligned."""
     cells = [list(header)] + [[format_value(v) for v in row] for row in rows]
+    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in rows) for i in range(len(header))]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for n, row in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths,
-                                                                                          strict=True))))
+        print("  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -120,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(f"{scenario.name}: {scenario.description}")
-        print_table([(k, v) for k, v in summary.items()], ("metric", "value"))
+        print_table([(k, str(v) if k == "seed" else v) for k, v in summary.items()], ("metric", "value"))
         if out:
             print(f"wrote {out}/summary.json, timeseries.csv, timeseries.parquet, scenario.toml")
     return EXIT_OK

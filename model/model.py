@@ -34,6 +34,8 @@ EMERGENCY = 3  # legal-process path index of urgent cases (after US=0, MLAT=1, C
 DAILY_SERIES: dict[str, str] = {
     "day": "model day",
     "reports_filed": "reports filed today (all, warm-up included)",
+    "urgent_filed": "urgent reports filed today (all)",
+    "bundled_today": "viral copies NCMEC bundled on receipt today (all; 0 without bundling)",
     "ncmec_backlog": "reports waiting for an NCMEC analyst",
     "ncmec_mean_wait_days": "mean days the waiting reports have waited at NCMEC",
     "agency_backlog": "referrals waiting for an investigator (all agencies)",
@@ -47,7 +49,13 @@ DAILY_SERIES: dict[str, str] = {
     "legal_process_served": "cumulative legal process served in time (counted reports)",
     "evidence_lost": "cumulative counted reports with evidence lost",
     "arrests": "cumulative arrests (counted reports)",
+    "investigations_us_today": "actionable US referrals investigators took on today (all)",
+    "arrests_today": "arrests made today (all, warm-up reports included)",
 }
+
+
+#: Series that count what happened during the day (reset at the start of each step).
+DAILY_FLOWS = ("urgent_filed", "bundled_today", "investigations_us_today", "arrests_today")
 
 
 def _daily(model: RetentionModel, key: str) -> float:
@@ -114,7 +122,8 @@ class RetentionModel(mesa.Model):
         self.today: dict[str, float] = dict.fromkeys(DAILY_SERIES, 0.0)
         self.datacollector = mesa.DataCollector(
             model_reporters={key: partial(_daily, key=key) for key in DAILY_SERIES},
-            agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"}},
+            agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
+                                 Platform: {"filed": "filed_today", "automated": "automated_today"}},
         )
         self.datacollector.collect(self)
 
@@ -140,6 +149,7 @@ class RetentionModel(mesa.Model):
         """Advance one day."""
         self.day += 1
         day = self.day
+        self.today.update(dict.fromkeys(DAILY_FLOWS, 0))
         lost_before, served_before = self.outcomes.evidence_lost, self.outcomes.legal_process_served
         batches = [b for b in (p.file_reports(day) for p in self.platforms) if b is not None]
         if batches:
@@ -161,6 +171,8 @@ class RetentionModel(mesa.Model):
         a = batches[0] if len(batches) == 1 else {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
         counted = day > sc.run.warmup_days
         n = len(a["urgent"])
+        self.today["urgent_filed"] = int(a["urgent"].sum())
+        self.today["bundled_today"] = int(a["viral"].sum()) if sc.ncmec.bundling else 0
         if counted:
             out.reports += n
         is_case = a["quality"] & a["actionable"]
@@ -276,6 +288,7 @@ class RetentionModel(mesa.Model):
         out.closed_not_actionable += int(st.counted[closed].sum())
         st.release(closed)
         cases = rows[actionable]
+        self.today["investigations_us_today"] = int((self.agency_route[st.agency[cases]] == US).sum())
         needs = st.needs_process[cases]
         without = cases[~needs]
         out.investigated_without_legal_process += int(st.counted[without].sum())
@@ -336,6 +349,7 @@ class RetentionModel(mesa.Model):
     def make_arrests(self, day: int) -> None:
         """Arrests due today."""
         rows = self.to_arrest.pop(day)
+        self.today["arrests_today"] = len(rows)
         self.outcomes.arrests += int(self.store.counted[rows].sum())
         self.store.release(rows)
 
