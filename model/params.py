@@ -19,10 +19,10 @@ TRIAGE_POLICIES: tuple[str, ...] = TriagePolicy.__args__  # type: ignore[attr-de
 
 
 def param(default: Any, *, unit: str, source: str, ge: float | None = None,
-          le: float | None = None, doc: str = "") -> Any:
-    """A schema field with the metadata every parameter must carry."""
-    return Field(default, ge=ge, le=le, description=doc,
-                 json_schema_extra={"unit": unit, "source": source})
+          le: float | None = None, doc: str = "", allowed: str | None = None) -> Any:
+    """A schema field with the metadata every parameter must carry (`allowed` for non-numeric values)."""
+    extra = {"unit": unit, "source": source, **({"allowed": allowed} if allowed else {})}
+    return Field(default, ge=ge, le=le, description=doc, json_schema_extra=extra)
 
 
 class Section(BaseModel):
@@ -47,7 +47,8 @@ class Retention(Section):
                              source="calibration-sources §5: 90 days before, 365 after May 7, 2024 [P]")
     voluntary_extra_days: int = param(0, unit="days", ge=0, le=3650,
                                       doc="voluntary retention beyond the window, 2258A(h)(5)",
-                                      source="calibration-sources §5 (h)(5) allows it; practice unknown, assumption 0")
+                                      source="assumption: 0; 2258A(h)(5) allows it, practice unknown "
+                                             "(calibration-sources §5) [P]")
     preservation_request_share: float = param(
         0.3, unit="share of cases needing legal process", ge=0, le=1,
         doc="cases whose investigator sends a 2703(f) preservation request at intake",
@@ -85,9 +86,11 @@ class Demand(Section):
     weekday_factors: list[float] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
         description="volume factor per day of the week, day 1 = first entry",
-        json_schema_extra={"unit": "x volume", "source": "assumption: no weekly pattern published"})
+        json_schema_extra={"unit": "x volume", "allowed": "7 values, each 0 to 10",
+                           "source": "assumption: no weekly pattern published"})
     surges: list[Surge] = Field(default_factory=list, description="volume surges (viral memes)",
-                                json_schema_extra={"unit": "list", "source": "assumption: scenario choice"})
+                                json_schema_extra={"unit": "list", "allowed": "tables of the [[demand.surges]] keys",
+                                                   "source": "assumption: scenario choice"})
 
     @model_validator(mode="after")
     def _factors_positive(self) -> Demand:
@@ -100,13 +103,13 @@ class Platform(Section):
     name: str = param("other", unit="text", source="assumption: label")
     reports_per_day: float = param(1000.0, unit="reports/day", ge=0, le=1e7,
                                    doc="mean CyberTipline reports filed per day",
-                                   source="calibration-sources §1 (per-ESP table) [P]")
+                                   source="calibration-sources §1 per-ESP table 2019-2023 [P]; §7 X H1 2024 [P via press]")
     automated_share: float = param(0.4, unit="share", ge=0, le=1,
                                    doc="automated hash-match reports: no person at the platform viewed the file",
                                    source="assumption: national 0.4 (0.1-0.7); X 9.5% (calibration-sources §1, §7) [S]")
-    urgent_share: float = param(0.002, unit="share", ge=0, le=1,
+    urgent_share: float = param(0.00176, unit="share", ge=0, le=1,
                                 doc="reports NCMEC escalates as urgent (child in imminent danger)",
-                                source="calibration-sources §1: 63,892 of 36.2M in 2023 [P]")
+                                source="calibration-sources §1: 63,892 of 36,210,368 in 2023 = 0.176% [P]")
     viral_share: float = param(0.3, unit="share", ge=0, le=1,
                                doc="copies of viral or meme content, bundled by NCMEC when bundling is on",
                                source="assumption: Meta >90% known content, half of reports copies of 6 videos "
@@ -134,7 +137,7 @@ class Platform(Section):
                                         source="assumption: suggested table 14 d (3-60); X not found (calibration-sources §7)")
     response_sigma: float = param(0.8, unit="log-days", ge=0, le=5,
                                   doc="lognormal sigma of the platform's answer time",
-                                  source="assumption: 3-60 day range")
+                                  source="assumption: gives the suggested 3-60 day range")
 
     @model_validator(mode="after")
     def _locations(self) -> Platform:
@@ -152,7 +155,7 @@ class Ncmec(Section):
     known_content_cost: float = param(0.03, unit="analyst-reports", ge=0, le=1,
                                       doc="analyst time of a known-hash report, relative to a novel one",
                                       source="assumption: known files are recognised automatically (calibration-sources §2) [P]")
-    bundling: bool = param(False, unit="on/off",
+    bundling: bool = param(False, unit="on/off", allowed="true, false",
                            doc="automated bundling: viral copies become informational with no analyst time",
                            source="calibration-sources §1: bundling began in 2024 [P]")
     triage_policy: TriagePolicy = param("urgent_first", unit="policy",
@@ -160,7 +163,8 @@ class Ncmec(Section):
                                         source="calibration-sources §2: NCMEC escalates urgent reports [P]")
     referral_delay_days: int = param(1, unit="days", ge=0, le=60,
                                      doc="from triage to the report reaching the agency (urgent: same day)",
-                                     source="assumption: suggested 1-7 days, urgent <1 day (calibration-sources §9 table)")
+                                     source="assumption: suggested 1-7 days, urgent <1 day "
+                                            "(calibration-sources suggested defaults)")
 
 
 class Agency(Section):
@@ -214,7 +218,7 @@ class LawEnforcement(Section):
                                               source="assumption: suggested +7 (2-21) days (calibration-sources §6)")
     wilson_warrant_sigma: float = param(0.7, unit="log-days", ge=0, le=5,
                                         doc="lognormal sigma of the Wilson warrant time",
-                                        source="assumption: 2-21 day range")
+                                        source="assumption: gives the suggested 2-21 day range")
     legal_process_median_days: float = param(30.0, unit="days", ge=0, le=3650,
                                              doc="median time from intake to legal process served on the platform",
                                              source="assumption: suggested median 30, IQR 10-90 (calibration-sources §3)")
@@ -226,7 +230,7 @@ class LawEnforcement(Section):
                                          source="calibration-sources §3: Meta emergency requests avg 67 min [S]")
     emergency_sigma: float = param(0.5, unit="log-days", ge=0, le=5,
                                    doc="lognormal sigma of the emergency time",
-                                   source="assumption")
+                                   source="assumption: most emergency requests resolve in a day or two")
 
 
 class Foreign(Section):
@@ -259,7 +263,7 @@ class Isp(Section):
                                  source="assumption: subscriber IP is the usual lead (calibration-sources §3, §8)")
     subpoena_days: int = param(7, unit="days", ge=0, le=365,
                                doc="from the platform's answer to the ISP subpoena",
-                               source="assumption")
+                               source="assumption: a subpoena is drafted and served in about a week")
     upload_to_report_days: int = param(3, unit="days", ge=0, le=365,
                                        doc="age of the IP session when the platform files its report",
                                        source="assumption: X acted on alerts in 1.6-3.5 days (calibration-sources §7) [S]")
@@ -286,7 +290,8 @@ class Downstream(Section):
                                             doc="median time from the forensic exam to the arrest",
                                             source="assumption: forensic follow-up takes months (calibration-sources §3) [S]")
     arrest_delay_sigma: float = param(0.8, unit="log-days", ge=0, le=5,
-                                      doc="lognormal sigma of that time", source="assumption")
+                                      doc="lognormal sigma of that time",
+                                      source="assumption: weeks to a few months around the median")
 
 
 class Scenario(Section):
@@ -355,7 +360,7 @@ def field_metadata(info: Any) -> dict[str, Any]:
     high = bounds["Le"].le if "Le" in bounds else None
     choices = getattr(info.annotation, "__args__", None) if getattr(info.annotation, "__origin__", None) is Literal else None
     allowed = (", ".join(choices) if choices else
-               f"{_fmt(low)} to {_fmt(high)}" if low is not None or high is not None else "")
+               f"{_fmt(low)} to {_fmt(high)}" if low is not None or high is not None else extra.get("allowed", ""))
     return {"unit": extra.get("unit", ""), "allowed": allowed, "source": extra.get("source", ""),
             "meaning": info.description or ""}
 

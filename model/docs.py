@@ -1,0 +1,56 @@
+"""Generated documentation: ``python -m model.docs > docs/parameters.md``.
+
+The parameter table is generated from the schema (:mod:`model.params`), so the documentation can
+never disagree with the code; ``tests/test_docs.py`` fails when ``docs/parameters.md`` is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from model.params import Scenario, describe
+from model.scenarios import load_scenario
+
+HEADER = """# Parameters
+
+Generated from the schema in `model/params.py` by `python -m model.docs > docs/parameters.md`; do not edit
+by hand (`tests/test_docs.py` fails when this file is stale). `tipline params SCENARIO` prints the same
+table for any scenario.
+
+Sources cite `../shared/calibration-sources.md` by section, with the reliability tag of the fact:
+**[P]** primary, **[S]** secondary, **[S-AI]** AI-aggregated pointer (verify before relying on it).
+`assumption:` marks a value with no published figure, followed by the reason for the choice.
+"""
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(scenario: Scenario) -> str:
+    """Markdown table of every parameter of `scenario`."""
+    lines = ["| key | default | unit | allowed | source | meaning |", "|---|---|---|---|---|---|"]
+    for row in describe(scenario):
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{row['key']}`", row["value"], row["unit"],
+                                                           row["allowed"], row["source"], row["meaning"])) + " |")
+    return "\n".join(lines)
+
+
+def parameters_markdown() -> str:
+    """The whole of docs/parameters.md."""
+    national = load_scenario("national")
+    parts = [HEADER,
+             "## Built-in defaults\n\nThe schema's defaults (`tipline params`), used for anything a scenario "
+             "does not set.\n", table(Scenario()),
+             "\n## The national scenario\n\n`scenarios/national.toml` (2023 volume, 90-day window): platform "
+             "volumes and shares per ESP (`tipline params national`).\n", table(national), ""]
+    return "\n".join(parts)
+
+
+def main() -> int:
+    sys.stdout.write(parameters_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
