@@ -1,0 +1,121 @@
+"""``tipline dashboard`` and ``tipline report``: registered into the ``tipline`` command by model.cli."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from model.cli import EXIT_OK, BadInput
+
+APP = Path(__file__).with_name("app.py")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def solara_command(host: str, port: int, production: bool = True) -> list[str]:
+    """The ``solara run`` command line for the dashboard app."""
+    solara = Path(sys.executable).with_name("solara")
+    cmd = [str(solara) if solara.exists() else shutil.which("solara") or "solara",
+           "run", str(APP), "--host", host, "--port", str(port), "--no-open"]
+    return [*cmd, "--production"] if production else cmd
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Start the Solara server in the foreground until interrupted (Ctrl-C)."""
+    from dashboards import assets
+
+    if not 0 < args.port < 65536:
+        raise BadInput(f"--port {args.port}: must be between 1 and 65535")
+    directory = assets.cache_dir()
+    gone = assets.missing(directory)
+    if gone:
+        raise BadInput(f"the dashboard's offline browser assets are missing from {directory}: {', '.join(gone)}. "
+                       "Install them once with: python -m dashboards.assets")
+    if args.host not in LOCAL_HOSTS:
+        print(f"tipline: warning: serving on {args.host}; anyone who can reach this address can use the dashboard",
+              file=sys.stderr)
+    print(f"tipline dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
+    process = subprocess.Popen(solara_command(args.host, args.port, production=not args.dev),
+                               env=assets.offline_env(directory))
+    # SIGTERM to tipline stops the server too (no orphaned server holding the port).
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(timeout=10)
+        return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the HTML report (and optional static figures) from a results directory."""
+    from dashboards.report import ReportError, build_report, write_figures
+
+    source, out = Path(args.dir), Path(args.out)
+    if out.exists() and out.is_dir():
+        raise BadInput(f"--out {out}: is a directory (give a file name such as report.html)")
+    figures_dir = Path(args.figures) if args.figures else None
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    if not formats or any(f not in ("png", "svg", "pdf") for f in formats):
+        raise BadInput(f"--formats {args.formats}: allowed formats are png, svg, pdf (comma-separated)")
+    if figures_dir is not None and figures_dir.exists() and (not figures_dir.is_dir() or any(figures_dir.iterdir())):
+        raise BadInput(f"--figures {figures_dir}: exists and is not an empty directory (choose a new one)")
+    try:
+        report = build_report(source)
+    except ReportError as exc:
+        raise BadInput(str(exc)) from exc
+    html = report.html()
+    tmp_dir = None
+    try:
+        if figures_dir is not None:  # static figures first: a failure leaves nothing behind
+            figures_dir.parent.mkdir(parents=True, exist_ok=True)
+            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{figures_dir.name}.", dir=figures_dir.parent))
+            names = write_figures(report, tmp_dir, formats)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(out)
+        if figures_dir is not None and tmp_dir is not None:
+            if figures_dir.exists():
+                figures_dir.rmdir()  # checked empty above
+            tmp_dir.rename(figures_dir)
+            tmp_dir = None
+    finally:
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    print(f"wrote {out}: {len(report.figures)} figures from {', '.join(report.sources) or source}")
+    if figures_dir is not None:
+        print(f"wrote {len(names)} static figures to {figures_dir}")
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add ``dashboard`` and ``report`` to the tipline subcommands."""
+    dash = commands.add_parser(
+        "dashboard", help="interactive browser dashboard (SolaraViz), offline, on 127.0.0.1",
+        description="Start the interactive dashboard: sliders for the window, staffing, volume and policies; "
+                    "live plots of backlogs, deadlines, utilisation and evidence lost against the other "
+                    "retention rule on the same draws. Needs the offline assets (python -m dashboards.assets).")
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    dash.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    dash.add_argument("--dev", action="store_true", help="development mode: reload the app when its file changes")
+    dash.set_defaults(func=cmd_dashboard)
+
+    rep = commands.add_parser(
+        "report", help="self-contained HTML report (and PNG/SVG/PDF figures) from run, compare or sweep results",
+        description="Build an offline HTML report (plotly.js embedded) from a results directory: `tipline run "
+                    "--out` directories (or a directory of them), a saved `tipline compare --json` file (*.json), "
+                    "and sweep results (Parquet rows, optional sobol.csv/.parquet).")
+    rep.add_argument("dir", metavar="DIR", help="results directory")
+    rep.add_argument("--out", required=True, metavar="FILE.html", help="the HTML report to write")
+    rep.add_argument("--figures", metavar="FIGDIR", help="also write every figure as static files into a new FIGDIR")
+    rep.add_argument("--formats", default="png,svg,pdf", help="static formats for --figures (default: png,svg,pdf)")
+    rep.set_defaults(func=cmd_report)
+
