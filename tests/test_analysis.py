@@ -1,0 +1,137 @@
+"""Analysis of sweeps: per-point intervals, Sobol indices against an analytic case, staffing equivalence."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.analysis import point_summary, smallest_satisfying, sobol_indices, staffing_equivalence
+from model.cli import main
+from model.sweeps import design_from
+from tests.test_sweeps import small_sweep, write_sweep
+
+SMALL = ["run.days=240", "run.warmup_days=30", "platforms.X.reports_per_day=400", "foreign.investigators=240"]
+
+
+def test_point_summary_gives_means_and_student_t_intervals():
+    design = {"factors": ["w"], "points": [{"w": 30}, {"w": 90}, {"w": 365}]}
+    results = pd.DataFrame({
+        "run_id": range(6), "point": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2] * 2, "seed": [1, 2, 3] * 2,
+        "w": [30] * 3 + [90] * 3, "error": [None, None, None, None, None, "ValueError: boom"],
+        "lost": [10.0, 12.0, 14.0, 5.0, 7.0, math.nan], "wall_seconds": [0.1] * 6})
+    table = point_summary(results, design).set_index(["point", "metric"])
+    assert list(table.index.get_level_values("metric").unique()) == ["lost"]  # wall_seconds is not a metric
+    first = table.loc[(0, "lost")]
+    assert (first["w"], first["runs"], first["failed"], first["mean"]) == (30, 3, 0, 12.0)
+    assert first["ci_high"] - 12.0 == pytest.approx(4.302653 * 2 / math.sqrt(3), rel=1e-6)  # t(0.975, 2) * sd / sqrt(n)
+    second = table.loc[(1, "lost")]
+    assert (second["runs"], second["failed"], second["mean"]) == (2, 1, 6.0)
+    third = table.loc[(2, "lost")]  # never run: present, without statistics
+    assert third["runs"] == 0 and math.isnan(third["mean"])
+
+
+def ishigami(x: np.ndarray) -> np.ndarray:
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
+    """The design's ordering, ranges and SALib's estimator agree: S1 = .314, .442, 0; ST = .558, .442, .244."""
+    # x_i uniform on [-pi, pi], sampled as demand.scale (allowed 0-100) in [0, 2 pi] and shifted; nothing runs
+    factors = [{"key": "demand.scale", "name": f"x{i}", "low": 0.0, "high": 2 * math.pi} for i in (1, 2, 3)]
+    design = design_from(small_sweep(design="sobol", samples=1024, replications=2, factors=factors))
+    x = np.array([[p[f"x{i}"] for i in (1, 2, 3)] for p in design.points]) - math.pi
+    y = ishigami(x)
+    n = len(y)
+    results = pd.DataFrame({"run_id": range(2 * n), "point": np.repeat(np.arange(n), 2), "replication": [0, 1] * n,
+                            "seed": 0, "error": None, "y": np.repeat(y, 2) + np.tile([-0.01, 0.01], n)})
+    first, second = sobol_indices(results, design.manifest_design(), ["y"])
+    table = first.set_index("parameter")
+    assert table["S1"].to_numpy() == pytest.approx([0.314, 0.442, 0.0], abs=0.05)
+    assert table["ST"].to_numpy() == pytest.approx([0.558, 0.442, 0.244], abs=0.05)
+    assert (table["S1_conf"] > 0).all() and (table["S1_conf"] < 0.2).all()
+    assert second.empty
+
+
+def test_sweep_and_analyze_commands_on_a_small_sobol_design(tmp_path, capsys):
+    spec = small_sweep(design="sobol", samples=4, replications=1, factors=[
+        {"key": "retention.window_days", "name": "window_days", "low": 30, "high": 400, "integer": True},
+        {"key": "law_enforcement.wilson_share", "name": "wilson_share", "low": 0.0, "high": 1.0}])
+    path = write_sweep(tmp_path, spec)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert main(["analyze", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Sobol indices" in printed and "window_days" in printed
+    for name in ("points.csv", "points.parquet", "sobol.csv", "sobol.parquet"):
+        assert (out / "analysis" / name).is_file()
+    sobol = pd.read_parquet(out / "analysis" / "sobol.parquet")
+    assert set(sobol["metric"]) == set(spec.get("metrics", ["evidence_lost", "evidence_lost_rate", "evidence_lost_us",
+                                                            "evidence_lost_foreign", "arrests"]))
+    window = sobol[(sobol["metric"] == "evidence_lost") & (sobol["parameter"] == "window_days")].iloc[0]
+    assert window["ST"] > 0.5  # the window drives evidence loss here
+    points = pd.read_csv(out / "analysis" / "points.csv")
+    assert len(points[points["metric"] == "evidence_lost"]) == 4 * (2 + 2)
+    assert main(["analyze", str(out), "--metric", "no_such_metric"]) == 2
+    assert "available: " in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path)]) == 2  # not a sweep directory
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 7, 31, 32, 33, 100, 1000])
+@pytest.mark.parametrize("start", [1, 32, 500])
+def test_smallest_satisfying_finds_the_threshold_of_a_monotone_predicate(threshold, start):
+    calls: list[int] = []
+
+    def at_least(n: int) -> bool:
+        calls.append(n)
+        return n >= threshold
+
+    found = smallest_satisfying(at_least, start, 0, 600)
+    assert found == (threshold if threshold <= 600 else None)
+    assert len(set(calls)) <= 2 * math.log2(600) + 3
+
+
+def test_smallest_satisfying_stops_when_growth_stops_helping():
+    seen = []
+    assert smallest_satisfying(lambda n: seen.append(n) or False, 10, 0, 10**6, lambda lo, hi: hi >= 40) is None
+    assert max(seen) == 40
+
+
+def test_equivalence_recovers_a_known_staffing(small):
+    """The target is the baseline itself with 30 investigators, so the answer is at most 30 and is a crossing."""
+    baseline, target = small("law_enforcement.investigators=20"), small("law_enforcement.investigators=30")
+    result = staffing_equivalence(baseline, target, staff="investigators", metric="evidence_lost_us",
+                                  replications=3, workers=1)
+    assert result.today == 20 and result.needed is not None and 20 < result.needed <= 30
+    assert result.levels[result.needed].difference <= 0 < result.levels[result.needed - 1].difference
+    low, high = result.interval
+    assert low is not None and high is not None and low <= result.needed <= high
+    assert result.levels[high].ci_high <= 0 < result.levels[high - 1].ci_high
+    assert result.levels[low].ci_low <= 0 < result.levels[low - 1].ci_low
+
+
+def test_equivalence_command_reports_when_staff_cannot_close_the_gap(tmp_path, capsys):
+    target = tmp_path / "one_year.toml"
+    target.write_text('extends = "x_platform"\n[retention]\nwindow_days = 365\n')
+    args = ["equivalence", "x_platform", str(target), "-r", "2", "--workers", "1", "--json",
+            *(x for o in SMALL for x in ("--set", o)), "--set", "law_enforcement.investigators=20"]
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["staff_needed"] is None and payload["plateau"] is True
+    assert payload["answer"].startswith("Not reachable") and payload["today"] == 20
+    levels = {lv["staff"]: lv for lv in payload["levels"]}
+    assert levels[20]["difference"] > levels[max(levels)]["difference"] > 0  # staff helps, then stops helping
+
+
+def test_equivalence_bad_input_exits_2(capsys):
+    assert main(["equivalence", "no_such_scenario"]) == 2
+    assert "no such scenario" in capsys.readouterr().err
+    assert main(["equivalence", "x_platform", "x_platform", "-r", "1", "--workers", "1", "--metric", "nope",
+                 *(x for o in SMALL for x in ("--set", o))]) == 2
+    assert "not a summary metric" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["equivalence", "--staff", "cooks"])
+    assert exit_info.value.code == 2
