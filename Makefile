@@ -1,11 +1,13 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make compare   install into .venv and compare the 90-day rule with REPORT Act one-year retention
-#   make test      install into .venv (with test tools) and run the linters and the test suite
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
+#   make test      install into .venv (with test tools, Debian's chromium and the dashboard's offline
+#                  assets) and run the linter and the whole test suite
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: compare test install install-test lint clean
+.PHONY: compare test install install-test install-browser system-packages dashboard lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (Mesa >= 3.4); found " + sys.version.split()[0] + ". Set PYTHON=python3.12")'
@@ -20,16 +22,33 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# The dashboard's browser assets (Solara's JS/CSS, pinned npm versions) into .venv/share/solara/cdn, once;
+# afterwards the dashboard, its browser tests and the report need no network (see dashboards/assets.py).
+$(VENV)/.installed-assets: dashboards/assets.py | $(VENV)/.installed
+	@command -v npm >/dev/null || $(MAKE) system-packages
+	$(BIN)/python -m dashboards.assets
+	touch $@
+
+# Debian's chromium (browser tests, static figures via kaleido) and npm (asset install, once).
+system-packages:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium npm; \
+	else echo "Debian packages needed: sudo apt-get install -y chromium npm" >&2; exit 1; fi
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-browser: $(VENV)/.installed-assets
+	@test -x $(CHROMIUM) || $(MAKE) system-packages
 
 compare: install
 	$(BIN)/tipline compare
 
-lint: install-test
-	$(BIN)/ruff check model tests benchmarks
+dashboard: install $(VENV)/.installed-assets
+	$(BIN)/tipline dashboard
 
-test: lint
+lint: install-test
+	$(BIN)/ruff check model tests benchmarks dashboards
+
+test: lint install-browser
 	$(BIN)/python -m pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 clean:
