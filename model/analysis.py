@@ -385,13 +385,13 @@ def staffing_equivalence(baseline: str | Scenario = "baseline_90day", target: st
 def _limit_of(key: str) -> int:
     """The schema's upper bound for a staffing key."""
     from model.params import Scenario as Schema
-    from model.scenarios import _section_of
+    from model.scenarios import section_of
 
     section: Any = Schema
     info = None
     for part in key.split("."):
         info = section.model_fields[part]
-        section = _section_of(info.annotation)
+        section = section_of(info.annotation)
     for constraint in getattr(info, "metadata", []):
         if hasattr(constraint, "le"):
             return int(constraint.le)

@@ -123,7 +123,7 @@ def _allowed_keys(section: type[BaseModel]) -> str:
     return ", ".join(section.model_fields)
 
 
-def _section_of(annotation: Any) -> type[BaseModel] | None:
+def section_of(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model class behind a field annotation (``X`` or ``list[X]``)."""
     for candidate in (annotation, *getattr(annotation, "__args__", ())):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
@@ -156,7 +156,7 @@ def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
                                 f"(allowed: {_allowed_keys(section)})")
         resolved.append(key)
         field = section.model_fields[key]
-        child = _section_of(field.annotation)
+        child = section_of(field.annotation)
         if last:
             node[key] = value
             _record(value, tuple(resolved), origins, f"--set {text}")
@@ -197,14 +197,14 @@ def _field_info(path: tuple[Any, ...]) -> Any:
         info = section.model_fields.get(key)
         if info is None:
             return None
-        section = _section_of(info.annotation)
+        section = section_of(info.annotation)
     return info
 
 
 def _allowed(path: tuple[Any, ...], error_type: str) -> str:
     if error_type == "extra_forbidden":
         parent = _field_info(path[:-1]) if len(path) > 1 else None
-        section = _section_of(parent.annotation) if parent is not None else Scenario
+        section = section_of(parent.annotation) if parent is not None else Scenario
         return f"allowed keys: {_allowed_keys(section)}" if section else ""
     info = _field_info(path)
     if info is None:

@@ -70,7 +70,7 @@ from model.params import Scenario
 from model.scenarios import (
     SCENARIO_DIR,
     ScenarioError,
-    _section_of,
+    section_of,
     apply_override,
     load_chain,
     read_toml,
@@ -230,7 +230,7 @@ def _allowed_at(loc: Sequence[Any]) -> str:
         info = section.model_fields.get(key)
         if info is None:
             break
-        section = _section_of(info.annotation)
+        section = section_of(info.annotation)
     if section is None:
         return ""
     return ", ".join(info.alias or name for name, info in section.model_fields.items())
