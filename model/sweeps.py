@@ -70,11 +70,11 @@ from model.params import Scenario
 from model.scenarios import (
     SCENARIO_DIR,
     ScenarioError,
-    section_of,
     apply_override,
     load_chain,
     read_toml,
     resolve_path,
+    section_of,
     validate,
 )
 
