@@ -160,10 +160,9 @@ class Agency(mesa.Agent):
         """Share of today's investigator capacity used."""
         return self.used_today / self.capacity_today if self.capacity_today else 0.0
 
-    def receive(self, rows: Rows, day: int) -> None:
-        """Referrals arrive from NCMEC and join the queue in the agency's priority order."""
-        store = self.model.store
-        self.queue.push(rows, priority_keys(self.model.settings.law_enforcement.priority_policy, store, rows, day))
+    def receive(self, rows: Rows, keys: np.ndarray | int) -> None:
+        """Referrals arrive from NCMEC and join the queue by their priority keys."""
+        self.queue.push(rows, keys)
 
     def take_on(self, day: int) -> Rows:
         """The referrals the investigators take on today, within capacity (queue order)."""

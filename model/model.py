@@ -17,16 +17,16 @@ Each day, in order:
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Any
 
 import mesa
 import numpy as np
 
 from model.agents import Agency, Analyst, Platform, lognormal_days, priority_keys
+from model.collector import DailyCollector
 from model.outcomes import FOREIGN, US, Outcomes
 from model.params import Scenario
-from model.reports import Calendar, PriorityQueue, ReportStore, Rows
+from model.reports import Calendar, PriorityQueue, ReportStore, Rows, stable_order
 
 EMERGENCY = 3  # legal-process path index of urgent cases (after US=0, MLAT=1, CLOUD Act=2)
 
@@ -54,12 +54,10 @@ DAILY_SERIES: dict[str, str] = {
 }
 
 
+#: Series that are not whole numbers.
+FRACTIONAL_SERIES = {"ncmec_mean_wait_days", "agency_mean_wait_days", "analyst_utilisation", "investigator_utilisation"}
 #: Series that count what happened during the day (reset at the start of each step).
 DAILY_FLOWS = ("urgent_filed", "bundled_today", "investigations_us_today", "arrests_today")
-
-
-def _daily(model: RetentionModel, key: str) -> float:
-    return model.today[key]
 
 
 class RetentionModel(mesa.Model):
@@ -120,8 +118,8 @@ class RetentionModel(mesa.Model):
                       retention.preservation_extension_days * (1 + retention.preservation_max_extensions))
         self.outcomes = Outcomes(horizon=scenario.run.days + longest + 1)
         self.today: dict[str, float] = dict.fromkeys(DAILY_SERIES, 0.0)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={key: partial(_daily, key=key) for key in DAILY_SERIES},
+        self.datacollector = DailyCollector(
+            DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES, scenario.run.days + 1,
             agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
                                  Platform: {"filed": "filed_today", "automated": "automated_today"}},
         )
@@ -271,14 +269,21 @@ class RetentionModel(mesa.Model):
         self.to_agency.schedule(referred[~urgent], day + self.settings.ncmec.referral_delay_days)
 
     def deliver_referrals(self, day: int) -> None:
-        """Referrals due today join their agencies' queues."""
+        """Referrals due today join their agencies' queues (in each agency's priority order)."""
         rows = self.to_agency.pop(day)
         if len(rows) == 0:
             return
-        agency = self.store.agency[rows]
-        present = np.flatnonzero(np.bincount(agency, minlength=len(self.agencies)))
-        for index in present.tolist():
-            self.agencies[index].receive(rows if len(present) == 1 else rows[agency == index], day)
+        st = self.store
+        order = stable_order(st.agency[rows])
+        rows = rows[order]
+        keys = priority_keys(self.settings.law_enforcement.priority_policy, st, rows, day)
+        counts = np.bincount(st.agency[rows], minlength=len(self.agencies)).tolist()
+        start = 0
+        for agency, count in zip(self.agencies, counts, strict=True):
+            if count:
+                end = start + count
+                agency.receive(rows[start:end], keys if isinstance(keys, int) else keys[start:end])
+                start = end
 
     def take_on_cases(self, rows: Rows, day: int) -> None:
         """Agencies take on referrals: screen out, close without process, or start legal process."""
@@ -394,7 +399,7 @@ class RetentionModel(mesa.Model):
                 **self.outcomes.summary(self.pending_reports())}
 
     def timeseries(self) -> Any:
-        """The daily DataCollector frame (pandas), one row per day from day 0."""
+        """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES."""
         return self.datacollector.get_model_vars_dataframe()
 
 
