@@ -25,20 +25,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from model.designs import RunTask
 from model.experiments import replication_seeds
 from model.params import Scenario
-from model.sweeps import (
-    RUN_COLUMNS,
-    RunTask,
-    Simulate,
-    SweepError,
-    execute_run,
-    load_results,
-    map_unordered,
-    open_executor,
-    progress_bar,
-    read_manifest,
-)
+from model.result_store import load_results, read_manifest
+from model.runners import Simulate, execute_run, map_unordered, open_executor, progress_bar
+from model.sweep_spec import RUN_COLUMNS, SweepError
 
 #: Numeric summary columns that describe a run rather than measure an outcome.
 NOT_METRICS = ("days", "wall_seconds")

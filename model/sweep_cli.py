@@ -55,7 +55,9 @@ def _runner_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from model.sweeps import load_sweep, resolve_design, run_sweep
+    from model.designs import resolve_design
+    from model.sweep_spec import load_sweep
+    from model.sweeps import run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise BadInput(f"--workers {args.workers}: must be at least 1")
