@@ -61,6 +61,10 @@ class Platform(mesa.Agent):
         self.spec = spec
         self.index = index
         self.arrivals_rng, self.attribute_rng, self.case_rng = (np.random.default_rng(s) for s in streams)
+        # Each attribute is its uniform below its share (ATTRIBUTE_DRAWS order; location is kept as is).
+        self._shares = np.array([[spec.automated_share], [spec.urgent_share], [spec.viral_share],
+                                 [spec.known_content_share], [spec.quality_share], [np.inf], [spec.actionable_share]],
+                                np.float32)
         self.filed_today = 0  # reports filed today
         self.automated_today = 0  # of which automated (unviewed) hash matches
 
@@ -95,21 +99,12 @@ class Platform(mesa.Agent):
 
     def draw_reports(self, n: int, n_extra: int = 0, viral_share_extra: float = 0.0) -> dict[str, np.ndarray]:
         """Attributes of `n` new reports (the last `n_extra` from a surge), one uniform each."""
-        spec = self.spec
-        draw = dict(zip(ATTRIBUTE_DRAWS, self.attribute_rng.random((len(ATTRIBUTE_DRAWS), n), dtype=np.float32),
-                        strict=True))
-        viral = draw["viral"] < spec.viral_share
+        u = self.attribute_rng.random((len(ATTRIBUTE_DRAWS), n), dtype=np.float32)
+        automated, urgent, viral, known, quality, _, actionable = u < self._shares
         if n_extra:
-            viral[n - n_extra:] = draw["viral"][n - n_extra:] < viral_share_extra
-        return {
-            "automated": draw["automated"] < spec.automated_share,
-            "urgent": draw["urgent"] < spec.urgent_share,
-            "viral": viral,
-            "known": viral | (draw["known"] < spec.known_content_share),
-            "quality": draw["quality"] < spec.quality_share,
-            "location": draw["location"],
-            "actionable": ~viral & (draw["actionable"] < spec.actionable_share),
-        }
+            viral[n - n_extra:] = u[ATTRIBUTE_DRAWS.index("viral"), n - n_extra:] < np.float32(viral_share_extra)
+        return {"automated": automated, "urgent": urgent, "viral": viral, "known": viral | known,
+                "quality": quality, "location": u[ATTRIBUTE_DRAWS.index("location")], "actionable": ~viral & actionable}
 
     def draw_cases(self, m: int) -> dict[str, np.ndarray]:
         """Uniforms (``case_u_*``) and standard normals (``case_z_*``) of `m` actionable referrals,
