@@ -30,7 +30,7 @@ from model.reports import Calendar, PriorityQueue, ReportStore, Rows, stable_ord
 
 EMERGENCY = 3  # legal-process path index of urgent cases (after US=0, MLAT=1, CLOUD Act=2)
 
-#: Daily time-series columns (DataCollector model reporters), with their meaning and unit.
+#: Daily time-series columns (``model.timeseries()``, collected by DailyCollector), with their meaning.
 DAILY_SERIES: dict[str, str] = {
     "day": "model day",
     "reports_filed": "reports filed today (all, warm-up included)",
@@ -86,7 +86,9 @@ class RetentionModel(mesa.Model):
         self.platforms = [Platform(self, spec, i, list(seeds))
                           for i, (spec, seeds) in enumerate(zip(scenario.platforms, streams, strict=True))]
         ncmec = scenario.ncmec
-        Analyst.create_agents(self, ncmec.analysts, reports_per_day=ncmec.reports_per_analyst_day)
+        analysts = Analyst.create_agents(self, ncmec.analysts, reports_per_day=ncmec.reports_per_analyst_day)
+        #: Analyst time per day, in novel-report units: the sum of the analysts' daily throughput.
+        self.analyst_budget = float(sum(analysts.get("reports_per_day"))) if len(analysts) else 0.0
         self.agencies = [
             Agency(self, spec, i, spec.staff_share * (scenario.foreign.investigators if spec.kind == "foreign"
                                                       else scenario.law_enforcement.investigators))
@@ -135,11 +137,6 @@ class RetentionModel(mesa.Model):
     def _initial_capacity(self) -> int:
         daily = sum(p.reports_per_day for p in self.settings.platforms) * self.settings.demand.scale
         return int(min(max(daily * 4, 1024), 50_000_000))
-
-    @property
-    def analyst_budget(self) -> float:
-        """Analyst time per day, in novel-report units."""
-        return float(self.settings.ncmec.analysts * self.settings.ncmec.reports_per_analyst_day)
 
     # --- the day -----------------------------------------------------------------------------
 
