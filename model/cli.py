@@ -193,15 +193,9 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 COMMAND_MODULES = ("model.sweep_cli", "model.calibration", "dashboards.cli")
 
 
-def _register_plugins(commands: Any) -> None:
+def _register_commands(commands: Any) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name in (name, name.split(".")[0]):
-                continue  # not built yet
-            raise
-        module.register(commands)
+        importlib.import_module(name).register(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     add_set_option(val)
     val.set_defaults(func=cmd_validate)
-    _register_plugins(commands)
+    _register_commands(commands)
     return parser
 
 
