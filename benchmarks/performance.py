@@ -56,10 +56,19 @@ def national(repeat: int) -> dict:
     return measure("baseline_90day", [], repeat)
 
 
+def staffed(scale: float) -> list[str]:
+    """Overrides for `scale` x the national volume with every capacity scaled alike (same loads)."""
+    return [f"demand.scale={scale}", f"ncmec.analysts={round(60 * scale)}",
+            f"law_enforcement.investigators={round(3000 * scale)}", f"foreign.investigators={round(60000 * scale)}",
+            f"downstream.forensic_exams_per_day={250 * scale}"]
+
+
 def scaling(repeat: int) -> list[dict]:
-    """Volume 0.25x-2x over two years, and 1x over four years."""
-    rows = [measure("baseline_90day", [f"demand.scale={s}"], repeat) for s in (0.25, 0.5, 1.0, 2.0)]
+    """Volume 0.25x-2x over two years with staff scaled alike, 1x over four years, and 2x volume with
+    today's staff (overloaded: the backlog, and so the memory in use, grows every day)."""
+    rows = [measure("baseline_90day", staffed(s), repeat) for s in (0.25, 0.5, 1.0, 2.0)]
     rows.append(measure("baseline_90day", ["run.days=1460"], repeat))
+    rows.append(measure("baseline_90day", ["demand.scale=2.0"], 1))
     return rows
 
 
