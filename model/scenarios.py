@@ -11,7 +11,7 @@ Every error is a :class:`ScenarioError` whose message names the file, the key an
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,18 +215,25 @@ def _allowed(path: tuple[Any, ...], error_type: str) -> str:
     return f"unit: {meta['unit']}" if meta["unit"] else ""
 
 
-def _display_key(path: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+def _entry_by_name(node: Any, index: int) -> str:
+    name = node.get("name") if isinstance(node, Mapping) else None
+    return f"[{name!r}]" if name else f"[{index}]"
+
+
+def display_key(path: Sequence[Any], data: Mapping[str, Any], entry: Callable[[Any, int], str] = _entry_by_name,
+                root: str = "(scenario)") -> str:
+    """A readable dotted key for a validation error's location: list entries shown by `entry`
+    (default: their ``name``, e.g. ``platforms['X'].automated_share``)."""
     parts: list[str] = []
     node: Any = data
     for key in path:
         if isinstance(key, int) and isinstance(node, list) and key < len(node):
             node = node[key]
-            name = node.get("name") if isinstance(node, Mapping) else None
-            parts[-1] += f"[{name!r}]" if name else f"[{key}]"
+            parts[-1] += entry(node, key)
             continue
         parts.append(str(key))
         node = node.get(key) if isinstance(node, Mapping) else None
-    return ".".join(parts) or "(scenario)"
+    return ".".join(parts) or root
 
 
 def validate(data: dict[str, Any], origins: Origins, label: str = "scenario") -> Scenario:
@@ -242,7 +249,7 @@ def validate(data: dict[str, Any], origins: Origins, label: str = "scenario") ->
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
-            lines.append(f"{source}: {_display_key(loc, data)}: {message}"
+            lines.append(f"{source}: {display_key(loc, data)}: {message}"
                          + (f" ({allowed})" if allowed else ""))
         raise ScenarioError("\n".join(lines)) from None
 

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from model.scenarios import SCENARIO_DIR, ScenarioError, read_toml, section_of
+from model.scenarios import SCENARIO_DIR, ScenarioError, display_key, read_toml, section_of
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
 #: Columns every result row has before the factor values and the run's summary metrics.
@@ -190,19 +190,14 @@ def _allowed_at(loc: Sequence[Any]) -> str:
     return ", ".join(info.alias or name for name, info in section.model_fields.items())
 
 
+def _factor_entry(node: Any, index: int) -> str:
+    label = node.get("key") if isinstance(node, Mapping) else None
+    return f"[{index}]" + (f" ({label})" if isinstance(label, str) else "")
+
+
 def _where(loc: Sequence[Any], data: Mapping[str, Any]) -> str:
     """A readable key path: ``factors[1] (retention.window_days).low``."""
-    parts: list[str] = []
-    node: Any = data
-    for key in loc:
-        if isinstance(key, int) and isinstance(node, list) and key < len(node):
-            node = node[key]
-            label = node.get("key") if isinstance(node, Mapping) else None
-            parts[-1] += f"[{key}]" + (f" ({label})" if isinstance(label, str) else "")
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return ".".join(parts) or "(sweep)"
+    return display_key(loc, data, entry=_factor_entry, root="(sweep)")
 
 
 def parse_spec(data: Mapping[str, Any], label: str) -> SweepSpec:
