@@ -318,15 +318,15 @@ class RetentionModel(mesa.Model):
             return
         route = self.agency_route[st.agency[rows]]
         counted = st.counted[rows]
-        self.outcomes.serve(day, route[counted], st.created[rows[counted]], st.deadline[rows[counted]])
-        in_time = day <= st.deadline[rows]
-        isp_day = day + st.response_days[rows] + isp.subpoena_days
-        log_age = isp_day - st.created[rows] + isp.upload_to_report_days
+        created, deadline, response = st.created[rows], st.deadline[rows], st.response_days[rows]
+        self.outcomes.serve(day, route[counted], created[counted], deadline[counted])
+        in_time = day <= deadline
+        log_age = day + response + isp.subpoena_days - created + isp.upload_to_report_days  # at the ISP subpoena
         isp_lost = in_time & st.ip_lead[rows] & (st.ip_unattributable[rows] | (log_age > isp.log_retention_days))
         self.outcomes.isp_logs_lost += int((isp_lost & counted).sum())
         us = route == US
         st.release(rows[~us])
-        self._to_downstream(rows[us], day + st.response_days[rows[us]], (in_time & ~isp_lost)[us])
+        self._to_downstream(rows[us], day + response[us], (in_time & ~isp_lost)[us])
 
     def _to_downstream(self, rows: Rows, ready_day: np.ndarray, evidence: np.ndarray) -> None:
         """US cases that will lead to an arrest go on to the forensic lab; the rest end here."""
@@ -339,7 +339,7 @@ class RetentionModel(mesa.Model):
     def forensics(self, day: int) -> None:
         """The forensic lab examines arrest-bound cases in arrival order within its daily capacity."""
         arrivals = self.to_forensics.pop(day)
-        self.forensic_queue.push(arrivals, np.full(len(arrivals), day, np.int64))
+        self.forensic_queue.push(arrivals, day)
         ds = self.settings.downstream
         self.forensic_credit += ds.forensic_exams_per_day
         rows = self.forensic_queue.pop(int(self.forensic_credit // ds.exams_per_case))
