@@ -29,10 +29,16 @@ $(VENV)/.installed-assets: dashboards/assets.py | $(VENV)/.installed
 	$(BIN)/python -m dashboards.assets
 	touch $@
 
-# Debian's chromium (browser tests, static figures via kaleido) and npm (asset install, once).
+# Debian's chromium (browser tests, static figures via kaleido) and npm (asset install, once): each is
+# installed only when missing, so a machine whose Node.js/npm came from elsewhere is left alone (Debian's
+# npm conflicts with such a nodejs). Without root, the exact command to run is printed.
 system-packages:
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium npm; \
-	else echo "Debian packages needed: sudo apt-get install -y chromium npm" >&2; exit 1; fi
+	@missing=""; \
+	test -x $(CHROMIUM) || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	else echo "Debian packages needed:$$missing. Run: sudo apt-get install -y$$missing" >&2; exit 1; fi
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
