@@ -4,7 +4,8 @@ The Python API in one place::
 
     from model import load_scenario, run, compare
     scenario = load_scenario("x_platform", ["retention.window_days=365"])
-    model, summary = run(scenario)            # summary: dict of DESIGN §6 keys
+    model, summary = run(scenario)            # summary: dict of DESIGN §6 keys, US first
+    print(summary["evidence_lost_rate_us"])
     daily = model.timeseries()                # pandas DataFrame, one row per day
     table = compare("baseline_90day", "report_act_1yr", replications=5)
 """

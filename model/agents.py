@@ -1,76 +1,81 @@
-"""The decision makers: platforms file reports, analysts triage them, agencies investigate.
+"""The stage agents: platforms file reports, NCMEC triages them, agencies investigate, the lab examines.
 
-Agents are few (a handful of platforms and agencies, one analyst per FTE); each acts on whole
-batches of report rows with numpy. Reports themselves are rows of the model's ReportStore.
+Each stage owns its queue and its ``step(day)``, and hands rows to the next stage it was given when
+built; none calls back into the model. Agents are few (a handful of platforms and agencies, one NCMEC,
+one lab); each acts on whole batches of report rows with numpy. The agency lives in
+:mod:`model.agency`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
 
-from model import params
-from model.outcomes import FOREIGN, US
-from model.reports import PriorityQueue, ReportStore, Rows
+from model.agency import Agency, Step
+from model.cases import CaseRules
+from model.casework import Casework
+from model.draws import ReportDraws
+from model.outcomes import Outcomes, Stage
+from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
+from model.policies import demote_expired, queue_keys
+from model.reports import Calendar, PriorityQueue, ReportStore, Rows
+from model.stage import StageAgent
 
-if TYPE_CHECKING:
-    from model.model import RetentionModel
-
-#: Columns of the per-report uniforms drawn at creation, in draw order (common random numbers).
-ATTRIBUTE_DRAWS = ("automated", "urgent", "viral", "known", "quality", "location", "actionable")
-#: Columns of the per-case uniforms and normals, drawn at creation for actionable referrals.
-CASE_UNIFORMS = ("needs_process", "preservation", "wilson", "cloud_act", "ip_lead", "cgnat", "arrest")
-CASE_NORMALS = ("process", "warrant", "response", "arrest")
+__all__ = ["Agency", "ForensicLab", "Ncmec", "Platform", "Routing"]
 
 
-def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Whole days (rounded up) of lognormal delays with the given medians (days), from standard normals.
+class Routing:
+    """Where a platform's reports go: the location uniform picks the agency, by bands of location and routing share.
 
-    A median of 0 gives 0 days.
+    US-located reports go to the ICAC agencies, unknown-location ones to the federal agencies, the
+    rest to foreign liaison, each kind split by its agencies' ``routing_share``.
     """
-    return np.ceil(median * np.exp(sigma * z.astype(np.float64))).astype(np.int32)
+
+    def __init__(self, spec: PlatformSpec, agencies: Sequence[Agency]) -> None:
+        edges = {"icac": (0.0, spec.us_share), "federal": (spec.us_share, spec.us_share + spec.unknown_location_share),
+                 "foreign": (spec.us_share + spec.unknown_location_share, 1.0)}
+        bounds: list[float] = []
+        members: list[int] = []
+        for kind, (low, high) in edges.items():
+            group = [a for a in agencies if a.spec.kind == kind]
+            shares = np.cumsum([a.spec.routing_share for a in group])
+            bounds += list(low + (high - low) * shares / shares[-1])
+            members += [a.index for a in group]
+        self.bounds = np.array(bounds[:-1])  # the last band takes everything up to 1 (and rounding)
+        self.agencies = np.array(members, np.int16)
+        self.route = np.array([a.route for a in agencies], np.int64)  # by agency index
+
+    def agency(self, location: np.ndarray) -> np.ndarray:
+        band = (location >= self.bounds[:, None]).sum(axis=0)  # a handful of bands: beats a binary search
+        return self.agencies[band]
 
 
-def priority_keys(policy: str, store: ReportStore, rows: Rows, entered: int) -> np.ndarray | int:
-    """Integer queue keys of rows that enter a queue on day `entered`; smaller keys leave first.
+class Platform(StageAgent):
+    """An electronic service provider that files CyberTipline reports every day.
 
-    The high bits order the queue (class or deadline), the low 32 bits are the entry day (FIFO
-    within a class, and the queue's mean wait). Only the columns the policy needs are read; when
-    every row gets the same key, that key is returned as an int.
+    Its reports' attributes and case draws come from its own streams (arrivals, attributes, cases),
+    so they do not depend on any policy downstream.
     """
-    if policy == "fifo":
-        return entered
-    if policy in ("urgent_first", "quality_first"):
-        first = store.urgent[rows] if policy == "urgent_first" else store.quality[rows]
-        if not first.any():
-            return 1 << 32 | entered
-        return np.where(first, np.int64(entered), np.int64(1 << 32 | entered))
-    if policy == "deadline_first":
-        return store.deadline[rows].astype(np.int64) << 32 | entered
-    raise ValueError(f"unknown triage policy {policy!r} (allowed: {', '.join(params.TRIAGE_POLICIES)})")
 
-
-class Platform(mesa.Agent):
-    """An electronic service provider that files CyberTipline reports every day."""
-
-    def __init__(self, model: RetentionModel, spec: params.Platform, index: int,
-                 streams: list[np.random.SeedSequence]) -> None:
+    def __init__(self, model: mesa.Model, spec: PlatformSpec, index: int, streams: Sequence[np.random.SeedSequence],
+                 scenario: Scenario, routing: Routing, rules: CaseRules, store: ReportStore, outcomes: Outcomes,
+                 ncmec: Ncmec) -> None:
         super().__init__(model)
-        self.spec = spec
-        self.index = index
+        self.spec, self.index = spec, index
         self.arrivals_rng, self.attribute_rng, self.case_rng = (np.random.default_rng(s) for s in streams)
-        # Each attribute is its uniform below its share (ATTRIBUTE_DRAWS order; location is kept as is).
-        self._shares = np.array([[spec.automated_share], [spec.urgent_share], [spec.viral_share],
-                                 [spec.known_content_share], [spec.quality_share], [np.inf], [spec.actionable_share]],
-                                np.float32)
-        self.filed_today = 0  # reports filed today
+        self.demand: Demand = scenario.demand
+        self.retention_days = (scenario.retention.window_days + scenario.retention.voluntary_extra_days
+                               + spec.voluntary_retention_days)
+        self.counting = (scenario.run.warmup_days + 1, scenario.run.days)
+        self.routing, self.rules, self.store, self.outcomes, self.ncmec = routing, rules, store, outcomes, ncmec
+        self.filed_today = 0      # reports filed today
         self.automated_today = 0  # of which automated (unviewed) hash matches
 
     def expected_reports(self, day: int) -> tuple[float, float, float]:
         """Mean reports today: regular, extra from surges, and the viral share of the extra ones."""
-        demand = self.model.settings.demand
+        demand = self.demand
         base = (self.spec.reports_per_day * demand.scale * (1 + demand.growth_per_year) ** ((day - 1) / 365)
                 * demand.weekday_factors[(day - 1) % 7])
         active = [s for s in demand.surges if s.start_day <= day < s.start_day + s.duration_days]
@@ -78,92 +83,133 @@ class Platform(mesa.Agent):
         viral = sum(base * (s.multiplier - 1) * s.viral_share for s in active) / extra if extra > 0 else 0.0
         return base, extra, viral
 
-    def file_reports(self, day: int) -> dict[str, np.ndarray] | None:
-        """Today's new reports as columns (``case_*`` columns for the actionable referrals only)."""
+    def step(self, day: int) -> None:
+        """File today's reports: new rows in the store, handed to NCMEC."""
         base, extra, viral_share_extra = self.expected_reports(day)
         n_regular = int(self.arrivals_rng.poisson(base))
         n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
         n = n_regular + n_extra
         self.filed_today = n
+        self.automated_today = 0
         if n == 0:
-            self.automated_today = 0
-            return None
-        reports = self.draw_reports(n, n_extra, viral_share_extra)
-        self.automated_today = int(reports["automated"].sum())
-        reports["platform"] = np.full(n, self.index, np.int16)
-        reports["agency"] = self.model.route(reports["location"], self.index)
-        is_case = reports["quality"] & reports["actionable"]
-        reports.update(self.draw_cases(int(is_case.sum())))
-        reports["case_us"] = self.model.agency_is_icac[reports["agency"][is_case]]
-        return reports
+            return
+        draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
+        self.automated_today = int(draws.automated.sum())
+        rows = self._write(draws, day)
+        self.ncmec.receive(rows, draws.known, draws.viral, day)
 
-    def draw_reports(self, n: int, n_extra: int = 0, viral_share_extra: float = 0.0) -> dict[str, np.ndarray]:
-        """Attributes of `n` new reports (the last `n_extra` from a surge), one uniform each."""
-        u = self.attribute_rng.random((len(ATTRIBUTE_DRAWS), n), dtype=np.float32)
-        automated, urgent, viral, known, quality, _, actionable = u < self._shares
-        if n_extra:
-            viral[n - n_extra:] = u[ATTRIBUTE_DRAWS.index("viral"), n - n_extra:] < np.float32(viral_share_extra)
-        return {"automated": automated, "urgent": urgent, "viral": viral, "known": viral | known,
-                "quality": quality, "location": u[ATTRIBUTE_DRAWS.index("location")], "actionable": ~viral & actionable}
+    def _write(self, draws: ReportDraws, day: int) -> Rows:
+        store = self.store
+        rows = store.allocate(len(draws.urgent))
+        counted = self.counting[0] <= day <= self.counting[1]
+        agency = self.routing.agency(draws.location)
+        store.created[rows] = day
+        store.deadline[rows] = day + self.retention_days
+        store.platform[rows] = self.index
+        store.agency[rows] = agency
+        store.counted[rows] = counted
+        store.urgent[rows] = draws.urgent
+        store.quality[rows] = draws.quality
+        store.actionable[rows] = draws.actionable
+        store.stage[rows] = Stage.NCMEC
+        store.step[rows] = Step.REVIEW
+        is_case = draws.is_case
+        cases = rows[is_case]
+        route = self.routing.route[agency[is_case]]
+        self.rules.write(store, cases, draws.cases, route, draws.automated[is_case], self.spec)
+        if counted:
+            need = store.needs_process[cases]
+            self.outcomes.filed(self.index, len(rows), int(need.sum()))
+            self.outcomes.need_process(route[need], store.deadline[cases[need]].astype(np.int64))
+        return rows
 
-    def draw_cases(self, m: int) -> dict[str, np.ndarray]:
-        """Uniforms (``case_u_*``) and standard normals (``case_z_*``) of `m` actionable referrals,
-        a fixed number per case, and the platform's answer time to legal process (days)."""
-        u = self.case_rng.random((len(CASE_UNIFORMS), m), dtype=np.float32)
-        z = self.case_rng.standard_normal((len(CASE_NORMALS), m), dtype=np.float32)
-        cases = {f"case_u_{name}": row for name, row in zip(CASE_UNIFORMS, u, strict=True)}
-        cases.update({f"case_z_{name}": row for name, row in zip(CASE_NORMALS, z, strict=True)})
-        cases["case_response_days"] = lognormal_days(self.spec.response_median_days, self.spec.response_sigma,
-                                                     cases["case_z_response"])
-        return cases
 
+class Ncmec(StageAgent):
+    """NCMEC's CyberTipline: analysts triage one shared queue within their daily time and route referrals.
 
-class Analyst(mesa.Agent):
-    """One NCMEC CyberTipline analyst FTE. Analysts work one shared priority queue."""
+    Known-hash reports cost a fraction of an analyst's time (``known_content_cost``); with bundling,
+    viral copies become informational on receipt. Reports without usable data are informational;
+    referrals reach their agency after ``referral_delay_days`` (urgent ones the same day).
+    """
 
-    def __init__(self, model: RetentionModel, reports_per_day: float) -> None:
+    def __init__(self, model: mesa.Model, spec: NcmecSpec, store: ReportStore, outcomes: Outcomes,
+                 casework: Casework) -> None:
         super().__init__(model)
-        self.reports_per_day = reports_per_day
-
-
-class Agency(mesa.Agent):
-    """A law-enforcement agency (ICAC task force, federal, foreign liaison) and its investigators."""
-
-    def __init__(self, model: RetentionModel, spec: params.Agency, index: int, investigators: float) -> None:
-        super().__init__(model)
-        self.spec = spec
-        self.index = index
-        self.route = FOREIGN if spec.kind == "foreign" else US
-        self.investigators = investigators
+        self.spec, self.store, self.outcomes, self.casework = spec, store, outcomes, casework
+        self.budget = spec.analysts * spec.reports_per_analyst_day  # novel reports a day
+        self.cost = np.array([1.0, spec.known_content_cost], np.float32)  # novel or urgent, known
         self.queue = PriorityQueue()
         self.credit = 0.0
-        self.capacity_today = 0.0
         self.used_today = 0.0
-
-    @property
-    def daily_capacity(self) -> float:
-        """Cases per day the agency's investigators can take on."""
-        return self.investigators * self.model.settings.law_enforcement.cases_per_investigator_month * 12 / 365
-
-    @property
-    def backlog(self) -> int:
-        """Referrals waiting for an investigator."""
-        return len(self.queue)
+        self.bundled_today = self._bundled = 0  # viral copies bundled on receipt (all reports)
+        self.urgent_today = self._urgent = 0    # urgent reports received (all reports)
 
     @property
     def utilisation(self) -> float:
-        """Share of today's investigator capacity used."""
-        return self.used_today / self.capacity_today if self.capacity_today else 0.0
+        return self.used_today / self.budget if self.budget else 0.0
 
-    def receive(self, rows: Rows, keys: np.ndarray | int) -> None:
-        """Referrals arrive from NCMEC and join the queue by their priority keys."""
-        self.queue.push(rows, keys)
+    def receive(self, rows: Rows, known: np.ndarray, viral: np.ndarray, day: int) -> None:
+        """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
+        store, out = self.store, self.outcomes
+        self._urgent += int(store.urgent[rows].sum())
+        if self.spec.bundling and viral.any():
+            bundled = rows[viral]
+            self._bundled += len(bundled)
+            n = int(store.counted[bundled].sum())
+            out.informational += n
+            out.decided_other(n)
+            store.release(bundled)
+            rows, known = rows[~viral], known[~viral]
+        store.triage_cost[rows] = self.cost[(known & ~store.urgent[rows]).view(np.uint8)]
+        self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day))
 
-    def take_on(self, day: int) -> Rows:
-        """The referrals the investigators take on today, within capacity (queue order)."""
-        self.capacity_today = self.daily_capacity
-        self.credit += self.capacity_today
-        rows, used = self.queue.pop_budget(self.model.store.case_cost, self.credit)
+    def step(self, day: int) -> None:
+        """Triage within today's analyst time; informational reports end, referrals go to their agencies."""
+        self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
+        demote_expired(self.queue, self.spec.triage_policy, day)
+        self.credit += self.budget
+        rows, used = self.queue.pop_budget(self.store.triage_cost, self.credit)
         self.used_today = used
         self.credit = self.credit - used if len(self.queue) else 0.0
-        return rows
+        store, out = self.store, self.outcomes
+        referral = store.quality[rows] < 1
+        informational = rows[~referral]
+        n = int(store.counted[informational].sum())
+        out.informational += n
+        out.decided_other(n)
+        store.release(informational)
+        referred = rows[referral]
+        counted = referred[store.counted[referred]]
+        out.referred += np.bincount(self.casework.routes(counted), minlength=2)
+        urgent = store.urgent[referred]
+        self.casework.inbox.schedule(referred[urgent], day)
+        self.casework.inbox.schedule(referred[~urgent], day + self.spec.referral_delay_days)
+
+
+class ForensicLab(StageAgent):
+    """The digital-forensic lab: examines arrest-bound cases in arrival order within its daily capacity,
+    then the arrest follows after its delay."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario, store: ReportStore) -> None:
+        super().__init__(model)
+        ds = scenario.downstream
+        self.exams_per_day, self.exams_per_case = ds.forensic_exams_per_day, ds.exams_per_case
+        self.store = store
+        self.queue = PriorityQueue()
+        self.to_arrest = Calendar()
+        self.credit = 0.0
+        self.arrests_today = 0
+
+    def receive(self, rows: Rows, day: int) -> None:
+        self.queue.push(rows, day)
+
+    def step(self, day: int) -> None:
+        self.credit += self.exams_per_day
+        rows = self.queue.pop(int(self.credit // self.exams_per_case))
+        self.credit = self.credit - len(rows) * self.exams_per_case if len(self.queue) else 0.0
+        self.to_arrest.schedule(rows, day + self.store.arrest_days[rows])
+        arrested = self.to_arrest.pop(day)
+        self.arrests_today = len(arrested)
+        self.store.release(arrested)
+
+

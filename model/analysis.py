@@ -376,15 +376,7 @@ def staffing_equivalence(baseline: str | Scenario = "baseline_90day", target: st
 
 def _limit_of(key: str) -> int:
     """The schema's upper bound for a staffing key."""
-    from model.params import Scenario as Schema
-    from model.scenarios import section_of
+    from model.schema import field_info
 
-    section: Any = Schema
-    info = None
-    for part in key.split("."):
-        info = section.model_fields[part]
-        section = section_of(info.annotation)
-    for constraint in getattr(info, "metadata", []):
-        if hasattr(constraint, "le"):
-            return int(constraint.le)
-    return 10**9
+    info = field_info(key)
+    return int(info.high) if info is not None and info.high is not None else 10**9

@@ -14,12 +14,10 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from model.params import describe
 from model.scenarios import SCENARIO_DIR, ScenarioError, load_scenario, to_toml
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
@@ -92,39 +90,60 @@ def _progress(total: int, label: str) -> Any:
     return tqdm(total=total, desc=label, unit="day", leave=False)
 
 
+def run_headline(summary: dict[str, Any]) -> str:
+    """One sentence: the US rate first, foreign beside it, in %."""
+    def part(route: str) -> str:
+        rate = summary.get(f"evidence_lost_rate_{route}")
+        lost, needed = summary[f"evidence_lost_{route}"], summary[f"legal_process_needed_{route}"]
+        return "no case needed legal process" if rate is None else f"{100 * rate:.1f}% ({lost:,} of {needed:,} reports)"
+    return (f"Evidence lost before legal process reached the platform: US {part('us')}; "
+            f"foreign (MLAT) {part('foreign')}.")
+
+
+def counted_sentence(summary: dict[str, Any], warmup_days: int) -> str:
+    """What was counted, and whether every counted report was decided."""
+    text = (f"Counted: {summary['reports']:,} reports created after the warm-up (day {warmup_days}) up to day "
+            f"{summary['days']:,}, each followed to its outcome ({summary['drain_days']:,} more days simulated)")
+    if summary["undecided"]:
+        return text + (f"; {summary['undecided']:,} still undecided when the drain cap was reached: the pipeline is "
+                       "overloaded, and the rates count decided reports only.")
+    return text + "; none undecided."
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from model.model import RetentionModel
+    from model.metrics import METRICS, format_metric
+    from model.model import run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     out = Path(args.out) if args.out else None
     if out:
         check_out_dir(out)
-    start = time.perf_counter()
-    model = RetentionModel(scenario)
     bar = _progress(scenario.run.days, scenario.name)
-    while model.running:
-        model.step()
-        if bar:
-            bar.update(1)
+    model, summary = run(scenario, on_day=(lambda m: bar.update(1)) if bar else None)
     if bar:
         bar.close()
-    summary = model.summary()
-    summary["wall_seconds"] = round(time.perf_counter() - start, 3)
     if out:
         daily = model.timeseries()
+        flows = model.flows()
         write_dir_atomically(out, {
             "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
             "timeseries.csv": lambda p: daily.to_csv(p, index=False),
             "timeseries.parquet": lambda p: daily.to_parquet(p, index=False),
+            "flows.csv": lambda p: p.write_text("from,to,reports\n" + "".join(f'"{a}","{b}",{n}\n' for a, b, n in flows)),
             "scenario.toml": lambda p: p.write_text(to_toml(scenario)),
         })
     if args.json:
         print(json.dumps(summary))
-    else:
-        print(f"{scenario.name}: {scenario.description}")
-        print_table([(k, str(v) if k == "seed" else v) for k, v in summary.items()], ("metric", "value"))
-        if out:
-            print(f"wrote {out}/summary.json, timeseries.csv, timeseries.parquet, scenario.toml")
+        return EXIT_OK
+    print(f"{scenario.name}: {scenario.description}")
+    print(run_headline(summary))
+    print(counted_sentence(summary, scenario.run.warmup_days))
+    print()
+    rows = [(key, format_metric(key, value), METRICS[key].unit) for key, value in summary.items() if key in METRICS]
+    print_table(rows, ("metric", "value", "unit"))
+    print(f"seed {summary['seed']}, {summary['wall_seconds']:.2f} s")
+    if out:
+        print(f"wrote {out}/summary.json, timeseries.csv, timeseries.parquet, flows.csv, scenario.toml")
     return EXIT_OK
 
 
@@ -154,17 +173,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from model.schema import parameters
+
     scenario = load_scenario(args.scenario, args.set or [])
-    rows = describe(scenario)
+    rows = list(parameters(scenario))
     if args.format == "json":
-        print(json.dumps(rows, default=str))
+        print(json.dumps([{"key": p.key, "value": p.value, "unit": p.unit, "allowed": p.allowed,
+                           "plausible": list(p.plausible) if p.plausible else None,
+                           "plausible_scale": p.scale if p.plausible else None, "source": p.source,
+                           "meaning": p.meaning} for p in rows], default=str))
     elif args.format == "markdown":
-        print("| key | value | unit | allowed | source |\n|---|---|---|---|---|")
-        for r in rows:
-            print(f"| `{r['key']}` | {r['value']} | {r['unit']} | {r['allowed']} | {r['source']} |")
+        print("| key | value | unit | allowed | plausible | source |\n|---|---|---|---|---|---|")
+        for p in rows:
+            print(f"| `{p.key}` | {p.value} | {p.unit} | {p.allowed} | {p.plausible_text()} | {p.source} |")
     else:
-        print_table([(r["key"], str(r["value"]), r["unit"], r["allowed"], r["source"]) for r in rows],
-                     ("key", "value", "unit", "allowed", "source"))
+        width = min(shutil.get_terminal_size((100, 20)).columns, 100)
+        print(f"{scenario.name}: {len(rows)} parameters (sources: docs/sources.md)\n")
+        for p in rows:
+            ranges = f"allowed {p.allowed}" if p.allowed else ""
+            if p.plausible:
+                ranges += f"; plausible {p.plausible_text()}"
+            print(f"{p.key} = {p.value} {p.unit}".rstrip() + (f"  ({ranges})" if ranges else ""))
+            for text in (p.meaning, f"source: {p.source}"):
+                if text:
+                    print(textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    "))
     return EXIT_OK
 
 

@@ -1,9 +1,10 @@
 """Daily data collection: Mesa's DataCollector with the model-level series in one numpy array.
 
 Mesa's DataCollector deep-copies every model reporter's value at every collection; with a score of
-daily series that is a tenth of a small run's time. ``DailyCollector`` keeps the same interface
-(``collect``, ``get_model_vars_dataframe``, agent-type reporters) but stores the model-level series
-as rows of a preallocated array read from ``model.today``.
+daily series that is a tenth of a small run's time. ``DailyCollector`` keeps the DataCollector
+contract that Mesa's tools read (``collect``, ``model_vars``, ``_collection_steps``,
+``get_model_vars_dataframe``, agent-type reporters) but stores the model-level series as rows of a
+preallocated array read from ``model.today``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ class DailyCollector(mesa.DataCollector):
         self._values = np.zeros((max(days, 1), len(self.series)))
         self._n = 0
 
+    @property
+    def model_vars(self) -> dict[str, list[Any]]:
+        """Each series as a list, one value per collection (the DataCollector attribute batch_run reads)."""
+        frame = self.get_model_vars_dataframe()
+        return {name: frame[name].tolist() for name in self.series}
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list[Any]]) -> None:  # DataCollector.__init__ sets it empty
+        if value:
+            raise AttributeError("DailyCollector.model_vars is read-only")
+
     def collect(self, model: Any) -> None:
         """Record today's values of every series (and the agent-type reporters)."""
         if self._n == len(self._values):
@@ -41,6 +53,7 @@ class DailyCollector(mesa.DataCollector):
         today = model.today
         self._values[self._n] = [today[name] for name in self.series]
         self._n += 1
+        self._collection_steps.append(model.time)
         if self.agenttype_reporters:
             super().collect(model)
 

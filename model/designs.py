@@ -27,22 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomli_w
 
 from model.experiments import replication_seeds
 from model.params import Scenario
-from model.scenarios import ScenarioError, apply_override, load_chain, resolve_path, validate
+from model.scenarios import ScenarioError, apply_override, load_chain, resolve_path, toml_value, validate
 from model.sweep_spec import SweepError, SweepSpec, load_sweep, parse_spec
 
 #: The ``format`` of a sweep directory's ``manifest.json`` (see :mod:`model.result_store`).
 MANIFEST_FORMAT = "tipline-sweep/1"
-
-
-def toml_value(value: Any) -> str:
-    """A value as a TOML literal for a ``key=value`` override."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

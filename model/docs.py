@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from model.params import Scenario, describe
+from model.params import Scenario
 from model.scenarios import load_scenario
+from model.schema import parameters
 
 HEADER = """# Parameters
 
@@ -17,9 +18,11 @@ Generated from the schema in `model/params.py` by `python -m model.docs > docs/p
 by hand (`tests/test_docs.py` fails when this file is stale). `tipline params SCENARIO` prints the same
 table for any scenario.
 
-Sources cite `../shared/calibration-sources.md` by section, with the reliability tag of the fact:
-**[P]** primary, **[S]** secondary, **[S-AI]** AI-aggregated pointer (verify before relying on it).
-`assumption:` marks a value with no published figure, followed by the reason for the choice.
+Sources cite [sources.md](sources.md) by section ("sources §3"), with the reliability tag of the fact:
+**[P]** primary, **[S]** secondary, **[S-AI]** AI-aggregated pointer (verify before relying on it),
+**[E]** expert estimate or survey. `assumption:` marks a value with no published figure, followed by the
+reason for the choice. *Plausible* is the range over which the answer's uncertainty is explored (`(log)`:
+sampled evenly on a log scale); *allowed* is what input validation accepts.
 """
 
 
@@ -29,10 +32,10 @@ def _cell(value: object) -> str:
 
 def table(scenario: Scenario) -> str:
     """Markdown table of every parameter of `scenario`."""
-    lines = ["| key | default | unit | allowed | source | meaning |", "|---|---|---|---|---|---|"]
-    for row in describe(scenario):
-        lines.append("| " + " | ".join(_cell(x) for x in (f"`{row['key']}`", row["value"], row["unit"],
-                                                           row["allowed"], row["source"], row["meaning"])) + " |")
+    lines = ["| key | default | unit | allowed | plausible | source | meaning |", "|---|---|---|---|---|---|---|"]
+    for p in parameters(scenario):
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{p.key}`", p.value, p.unit, p.allowed, p.plausible_text(),
+                                                           p.source, p.meaning)) + " |")
     return "\n".join(lines)
 
 

@@ -1,18 +1,22 @@
-"""Accounting of terminal states and the summary metrics (DESIGN §6).
+"""Cohort accounting: what happened to every counted report, and where evidence was lost (DESIGN §6).
 
-Every counted report (created after warm-up) ends in exactly one terminal state or is pending:
-``informational``, ``closed_not_actionable``, ``investigated_without_legal_process``,
-``legal_process_served`` (in time) or ``evidence_lost``. A report that needs legal process is
-lost on the day its preservation deadline passes unserved, even if it is still queued; it keeps
-moving through the pipeline (an investigator still works it), but is not counted again.
+Counted reports are those created after the warm-up, up to ``run.days``. Each is followed until its
+outcome is decided; the model keeps running after ``run.days`` (new, uncounted reports keep the load
+real) until none is left in a capacity-limited stage, so no rate is computed on a censored cohort.
 
-Losses are found without scanning reports: :attr:`Outcomes.expiring` counts, per route and per
-deadline day, the counted reports that need legal process and are not yet served.
+Every counted report ends in exactly one terminal state (:data:`TERMINAL_STATES`) or is
+``undecided`` (still waiting when the drain cap was reached). A report that needs legal process on
+the platform is decided when the legal process is served before its preservation deadline
+(``legal_process_served``) or when the deadline passes first (``evidence_lost``): while it waits, at
+the stage where it waits (:class:`Stage`), or at once if the agency closes it unworked.
+
+Losses are found without scanning reports: :attr:`Outcomes.expiring` counts, per route, stage and
+deadline day, the counted reports that need legal process and are not yet decided.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -21,99 +25,233 @@ US, FOREIGN = 0, 1
 ROUTES = ("us", "foreign")
 
 
-@dataclass
+class Stage(IntEnum):
+    """Where a report is while its preservation deadline can pass (and where evidence is lost)."""
+
+    NCMEC = 0            # waiting for an NCMEC analyst, or on its way to the agency
+    AGENCY_QUEUE = 1     # waiting for an investigator to review it
+    WARRANT = 2          # Wilson/Maher warrant: waiting for the investigator's work or the judge
+    IDENTIFICATION = 3   # identifying the suspect: subpoenas drafted, waiting for their answers
+    DRAFTING = 4         # legal process for the content: waiting for the work or the approval
+    MLAT = 5             # foreign legal process (MLAT or CLOUD Act) on its way
+    CLOSED_UNWORKED = 6  # closed by the agency before anyone worked it (lost at once)
+
+
+STAGE_NAMES = tuple(stage.name.lower() for stage in Stage)
+
+#: Counts that add up to ``reports`` (with ``undecided``): the terminal states of counted reports.
+#: ``closed_unworked_other`` are referrals closed unworked that did not need legal process (those
+#: that did are in ``evidence_lost``); the summary's ``closed_unworked`` counts both.
+TERMINAL_STATES = ("informational", "closed_not_actionable", "closed_unworked_other",
+                   "investigated_without_legal_process", "legal_process_served", "evidence_lost")
+
+
+def _per_route() -> np.ndarray:
+    return np.zeros(2, np.int64)
+
+
 class Outcomes:
-    """Counters of counted reports, an expiry ledger and the days-to-legal-process histogram."""
+    """Counters of counted reports, the ledger of undecided deadlines, and days to legal process.
 
-    horizon: int  # one past the latest possible deadline day
-    reports: int = 0
-    referred_us: int = 0
-    referred_foreign: int = 0
-    informational: int = 0
-    closed_not_actionable: int = 0
-    investigated_without_legal_process: int = 0
-    legal_process_needed: int = 0
-    isp_logs_lost: int = 0
-    arrests: int = 0
-    served: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
-    lost: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
-    expiring: np.ndarray = field(init=False)
-    days_to_process: np.ndarray = field(init=False)
+    All methods take only counted rows' values (callers select them). A report that needs legal process
+    is in :attr:`expiring` (by route, stage and deadline day) while its outcome is open; when its legal
+    process is scheduled, its service day is fixed and so is its outcome, booked for the day it happens
+    (:attr:`served_on` its service day, :attr:`lost_on` its deadline day).
+    """
 
-    def __post_init__(self) -> None:
-        self.expiring = np.zeros((2, self.horizon + 1), np.int64)
-        self.days_to_process = np.zeros(self.horizon + 1, np.int64)
+    def __init__(self, horizon: int, n_platforms: int) -> None:
+        self.horizon = horizon  # days the ledgers cover (later service days are booked on the last one)
+        self.reports = 0
+        self.reports_by_platform = np.zeros(n_platforms, np.int64)
+        self.informational = 0
+        self.referred = _per_route()
+        self.closed_not_actionable = _per_route()
+        self.closed_unworked = _per_route()
+        self.closed_unworked_other = _per_route()
+        self.investigated_without_legal_process = _per_route()
+        self.legal_process_needed = _per_route()
+        self.served = _per_route()
+        self.lost = np.zeros((2, len(Stage)), np.int64)
+        self.isp_logs_lost = 0
+        self.arrests = 0               # arrests made on counted days (any report)
+        self.open_other = 0            # counted reports that need no legal process, not yet decided
+        self.expiring = np.zeros((2, len(Stage), horizon + 1), np.int64)
+        self.served_on = np.zeros((2, horizon + 1), np.int64)
+        self.lost_on = np.zeros((2, len(Stage), horizon + 1), np.int64)
+        self.days_to_process = np.zeros((2, horizon + 1), np.int64)  # by route
+
+    # --- entering and leaving -------------------------------------------------------------------
+
+    def filed(self, platform: int, n: int, n_needing_process: int) -> None:
+        """`n` counted reports filed by a platform (index), of which some need legal process."""
+        self.reports += n
+        self.reports_by_platform[platform] += n
+        self.open_other += n - n_needing_process
 
     def need_process(self, route: np.ndarray, deadline: np.ndarray) -> None:
-        """Register counted reports that need legal process, by route and deadline day."""
-        self.legal_process_needed += len(deadline)
-        np.add.at(self.expiring, (route, deadline), 1)
+        """Counted reports that need legal process, by route and deadline day: they start at NCMEC."""
+        self.legal_process_needed += np.bincount(route, minlength=2)
+        np.add.at(self.expiring, (route, Stage.NCMEC, deadline), 1)
 
-    def extend(self, route: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
-        """Move still-unexpired counted reports to a later deadline (2703(f) preservation)."""
-        np.subtract.at(self.expiring, (route, old), 1)
-        np.add.at(self.expiring, (route, new), 1)
+    def decided_other(self, n: int) -> None:
+        """`n` counted reports that need no legal process reached their terminal state."""
+        self.open_other -= n
 
-    def serve(self, day: int, route: np.ndarray, created: np.ndarray,
-              deadline: np.ndarray) -> np.ndarray:
-        """Legal process served today on counted reports; returns which were in time."""
-        in_time = day <= deadline
-        np.subtract.at(self.expiring, (route[in_time], deadline[in_time]), 1)
-        self.served += np.bincount(route[in_time], minlength=2)
-        np.add.at(self.days_to_process, day - created, 1)
-        return in_time
+    @property
+    def undecided(self) -> int:
+        """Counted reports whose outcome is still open."""
+        return int(self.expiring.sum()) + self.open_other
 
-    def expire(self, day: int) -> int:
-        """Reports whose deadline is today and still unserved are lost; returns how many."""
-        lost_today = self.expiring[:, day].copy()
-        self.lost += lost_today
-        self.expiring[:, day] = 0
-        return int(lost_today.sum())
+    # --- the ledger ------------------------------------------------------------------------------
+
+    def move(self, route: np.ndarray, deadline: np.ndarray, to_stage: Stage | np.ndarray,
+             from_stage: Stage | np.ndarray, day: int) -> None:
+        """Undecided counted reports change stage (those whose deadline already passed stay where they were lost)."""
+        open_ = deadline >= day
+        if not open_.all():
+            route, deadline = route[open_], deadline[open_]
+            if isinstance(from_stage, np.ndarray):
+                from_stage = from_stage[open_]
+        np.subtract.at(self.expiring, (route, from_stage, deadline), 1)
+        np.add.at(self.expiring, (route, to_stage, deadline), 1)
+
+    def extend(self, route: np.ndarray, stage: np.ndarray, old: np.ndarray, new: np.ndarray, day: int) -> None:
+        """Undecided counted reports get a later deadline (a 2703(f) letter)."""
+        open_ = old >= day
+        route, stage, old, new = route[open_], stage[open_], old[open_], new[open_]
+        np.subtract.at(self.expiring, (route, stage, old), 1)
+        np.add.at(self.expiring, (route, stage, new), 1)
+
+    def schedule(self, route: np.ndarray, stage: np.ndarray, created: np.ndarray, deadline: np.ndarray,
+                 due: np.ndarray, day: int) -> None:
+        """Legal process scheduled on `day` to reach the platform on day `due`: the outcome is now fixed.
+
+        Served in time if ``due <= deadline`` (booked on `due`); otherwise lost at `stage` (booked on the
+        deadline day). Reports whose deadline passed before `day` were lost already.
+        """
+        open_ = deadline >= day
+        route_o, stage_o, deadline_o, due_o = route[open_], stage[open_], deadline[open_], due[open_]
+        np.subtract.at(self.expiring, (route_o, stage_o, deadline_o), 1)
+        in_time = due_o <= deadline_o
+        np.add.at(self.served_on, (route_o[in_time], np.minimum(due_o[in_time], self.horizon)), 1)
+        late = ~in_time
+        np.add.at(self.lost_on, (route_o[late], stage_o[late], deadline_o[late]), 1)
+        np.add.at(self.days_to_process, (route, np.minimum(due - created, self.horizon)), 1)
+
+    def close_unworked(self, route: np.ndarray, stage: np.ndarray, deadline: np.ndarray, needs_process: np.ndarray,
+                       day: int) -> None:
+        """Referrals closed unworked: lost at once if they needed legal process and were still undecided."""
+        self.closed_unworked += np.bincount(route, minlength=2)
+        self.closed_unworked_other += np.bincount(route[~needs_process], minlength=2)
+        self.open_other -= int((~needs_process).sum())
+        open_ = needs_process & (deadline >= day)
+        np.subtract.at(self.expiring, (route[open_], stage[open_], deadline[open_]), 1)
+        self.lost[:, Stage.CLOSED_UNWORKED] += np.bincount(route[open_], minlength=2)
+
+    def end_of_day(self, day: int) -> None:
+        """Book the day: legal process served today, and evidence whose deadline is today lost where it waits."""
+        if day > self.horizon:
+            return
+        self.served += self.served_on[:, day]
+        self.lost += self.expiring[:, :, day] + self.lost_on[:, :, day]
+        self.expiring[:, :, day] = 0
+
+    # --- results ---------------------------------------------------------------------------------
 
     @property
     def legal_process_served(self) -> int:
+        """Counted reports served in time so far."""
         return int(self.served.sum())
 
     @property
     def evidence_lost(self) -> int:
+        """Counted reports whose evidence was lost so far."""
         return int(self.lost.sum())
 
-    def summary(self, pending: int) -> dict[str, Any]:
-        """The outcome keys of DESIGN §6 (and a per-route breakdown)."""
-        def rate(lost: int, served: int) -> float | None:
-            return lost / (lost + served) if lost + served else None
+    def served_decided(self, day: int) -> np.ndarray:
+        """Served in time, by route, including legal process scheduled to reach the platform after `day`."""
+        return self.served + self.served_on[:, day + 1:].sum(axis=1)
 
-        out: dict[str, Any] = {
+    def lost_decided(self, day: int) -> np.ndarray:
+        """Lost, by route and stage, including scheduled legal process that will arrive after its deadline."""
+        return self.lost + self.lost_on[:, :, day + 1:].sum(axis=2)
+
+    def terminal_counts(self, day: int) -> dict[str, int]:
+        """The terminal states (:data:`TERMINAL_STATES`) as counts, decided by the end of `day`."""
+        return {"informational": self.informational,
+                "closed_not_actionable": int(self.closed_not_actionable.sum()),
+                "closed_unworked_other": int(self.closed_unworked_other.sum()),
+                "investigated_without_legal_process": int(self.investigated_without_legal_process.sum()),
+                "legal_process_served": int(self.served_decided(day).sum()),
+                "evidence_lost": int(self.lost_decided(day).sum())}
+
+    def summary(self, day: int) -> dict[str, Any]:
+        """The outcome keys of DESIGN §6 as decided by the end of `day`: US first, foreign beside it, then
+        the pooled keys for scripts."""
+        served, lost = self.served_decided(day), self.lost_decided(day)
+        out: dict[str, Any] = {}
+        for route, label in enumerate(ROUTES):
+            out[f"evidence_lost_rate_{label}"] = _rate(int(lost[route].sum()), int(served[route]))
+            out[f"evidence_lost_{label}"] = int(lost[route].sum())
+            out[f"legal_process_served_{label}"] = int(served[route])
+            out[f"legal_process_needed_{label}"] = int(self.legal_process_needed[route])
+            out[f"median_days_to_legal_process_{label}"] = self._quantile(0.5, route)
+            out[f"p90_days_to_legal_process_{label}"] = self._quantile(0.9, route)
+        out.update({
             "reports": self.reports,
-            "referred_us": self.referred_us,
-            "referred_foreign": self.referred_foreign,
+            "referred_us": int(self.referred[US]),
+            "referred_foreign": int(self.referred[FOREIGN]),
             "informational": self.informational,
-            "closed_not_actionable": self.closed_not_actionable,
-            "investigated_without_legal_process": self.investigated_without_legal_process,
-            "legal_process_needed": self.legal_process_needed,
-            "legal_process_served": self.legal_process_served,
-            "evidence_lost": self.evidence_lost,
-            "evidence_lost_rate": rate(self.evidence_lost, self.legal_process_served),
+            "closed_not_actionable": int(self.closed_not_actionable.sum()),
+            "closed_unworked": int(self.closed_unworked.sum()),
+            "closed_unworked_us": int(self.closed_unworked[US]),
+            "investigated_without_legal_process": int(self.investigated_without_legal_process.sum()),
+            "legal_process_needed": int(self.legal_process_needed.sum()),
+            "legal_process_served": int(served.sum()),
+            "evidence_lost": int(lost.sum()),
+            "evidence_lost_rate": _rate(int(lost.sum()), int(served.sum())),
             "isp_logs_lost": self.isp_logs_lost,
-            "pending": pending,
+            "undecided": self.undecided,
             "median_days_to_legal_process": self._quantile(0.5),
             "p90_days_to_legal_process": self._quantile(0.9),
             "arrests": self.arrests,
-        }
-        for route, label in enumerate(ROUTES):
-            out[f"evidence_lost_{label}"] = int(self.lost[route])
-            out[f"legal_process_served_{label}"] = int(self.served[route])
-            out[f"evidence_lost_rate_{label}"] = rate(int(self.lost[route]), int(self.served[route]))
+        })
+        for stage, name in zip(Stage, STAGE_NAMES, strict=True):
+            out[f"evidence_lost_at_{name}"] = int(lost[:, stage].sum())
+        for stage, name in zip(Stage, STAGE_NAMES, strict=True):
+            out[f"evidence_lost_us_at_{name}"] = int(lost[US, stage])
         return out
 
-    def _quantile(self, q: float) -> int | None:
-        """Days from report to legal process served (in time or late), lower q-quantile."""
-        total = self.days_to_process.sum()
+    def _quantile(self, q: float, route: int | None = None) -> int | None:
+        """Days from report to legal process served (in time or late), lower q-quantile (one route, or all)."""
+        counts = self.days_to_process.sum(axis=0) if route is None else self.days_to_process[route]
+        total = counts.sum()
         if total == 0:
             return None
-        return int(np.searchsorted(np.cumsum(self.days_to_process), q * total))
+        return int(np.searchsorted(np.cumsum(counts), q * total))
+
+    def flows(self, platform_names: list[str], day: int) -> list[tuple[str, str, int]]:
+        """The counted reports' paths as (from, to, reports) edges: platforms, NCMEC, routes, outcomes.
+
+        Drawn as a Sankey diagram by the report and the dashboard.
+        """
+        served, lost = self.served_decided(day), self.lost_decided(day)
+        edges = [(f"{name}", "NCMEC", int(n)) for name, n in zip(platform_names, self.reports_by_platform, strict=True)]
+        edges.append(("NCMEC", "informational", self.informational))
+        for route, label in ((US, "US"), (FOREIGN, "foreign")):
+            agencies, needed = f"{label} agencies", f"{label}: platform legal process needed"
+            edges += [("NCMEC", agencies, int(self.referred[route])),
+                      (agencies, "closed: not actionable", int(self.closed_not_actionable[route])),
+                      (agencies, "closed unworked", int(self.closed_unworked_other[route])),
+                      (agencies, "investigated, no platform legal process",
+                       int(self.investigated_without_legal_process[route])),
+                      (agencies, needed, int(self.legal_process_needed[route])),
+                      (needed, "served in time", int(served[route]))]
+            edges += [(needed, f"lost: {name.replace('_', ' ')}", int(lost[route, stage]))
+                      for stage, name in zip(Stage, STAGE_NAMES, strict=True)]
+        edges.append(("NCMEC", "undecided", self.undecided))
+        return [edge for edge in edges if edge[2] > 0]
 
 
-#: Counts that must add up to ``reports`` (with ``pending``): the terminal states.
-TERMINAL_STATES = ("informational", "closed_not_actionable", "investigated_without_legal_process",
-                   "legal_process_served", "evidence_lost")
+def _rate(lost: int, served: int) -> float | None:
+    return lost / (lost + served) if lost + served else None

@@ -1,57 +1,66 @@
 """Reports as rows: a columnar store, priority queues of row indices, and a calendar of due days.
 
 Reports are never Python objects. Each report in flight is one row of :class:`ReportStore`
-(structure of arrays); queues and the calendar hold ``int64`` row indices; agents move whole
-batches with numpy. Finished rows are released and reused, so memory follows the number of
-reports in flight, not the number ever created.
+(structure of arrays); queues and calendars hold ``int64`` row indices; stage agents move whole
+batches with numpy. Finished rows are released and reused, so memory follows the number of reports
+in flight, not the number ever created.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import typing
+from typing import Annotated
 
 import numpy as np
 
 Rows = np.ndarray  # 1-D int64 array of row indices
 
-#: Column name -> dtype. Days are model days (day 1 is the first simulated day). The columns from
-#: ``needs_process`` on are written only for actionable reports (cases).
-COLUMNS: dict[str, np.dtype] = {
-    "created": np.dtype(np.int32),        # day the platform filed the report
-    "deadline": np.dtype(np.int32),       # last day the platform still holds the content
-    "platform": np.dtype(np.int16),
-    "agency": np.dtype(np.int16),         # destination agency (index into model.agencies)
-    "triage_cost": np.dtype(np.float32),  # analyst time, in novel-report units
-    "case_cost": np.dtype(np.float32),    # investigator capacity, in case units
-    "counted": np.dtype(bool),            # created after warm-up
-    "urgent": np.dtype(bool),
-    "quality": np.dtype(bool),            # usable user / IP data: NCMEC refers it (else informational)
-    "actionable": np.dtype(bool),
-    "needs_process": np.dtype(bool),      # legal process must be served on the platform
-    "preservation_request": np.dtype(bool),
-    "ip_lead": np.dtype(bool),            # next step is an ISP subpoena for the IP
-    "ip_unattributable": np.dtype(bool),  # behind carrier-grade NAT
-    "process_days": np.dtype(np.int32),   # intake -> legal process served (warrant + drafting/MLAT)
-    "response_days": np.dtype(np.int32),  # platform's answer to served legal process
-    "arrest_days": np.dtype(np.int32),    # forensic exam -> arrest
-    "arrest_draw": np.dtype(np.float32),  # uniform compared with the arrest probability
-}
-
 
 class ReportStore:
-    """Preallocated columns for reports in flight, grown geometrically, with a free list."""
+    """Preallocated, named columns for reports in flight, grown geometrically, with a free list.
+
+    Days are model days (day 1 is the first simulated day). Columns below ``actionable`` are written
+    only for cases (actionable referrals); every reader checks ``actionable`` (or the stage) first.
+    """
+
+    # --- every report -------------------------------------------------------------------------
+    created: Annotated[np.ndarray, np.int32]  # day the platform filed the report
+    deadline: Annotated[np.ndarray, np.int32]  # last day the platform still holds the content
+    platform: Annotated[np.ndarray, np.int16]  # index of the filing platform
+    agency: Annotated[np.ndarray, np.int16]  # destination agency (index into the model's agencies)
+    counted: Annotated[np.ndarray, bool]  # created after the warm-up, up to run.days
+    urgent: Annotated[np.ndarray, bool]  # child in imminent danger
+    quality: Annotated[np.ndarray, np.float32]  # completeness score, lower is better; a referral iff < 1
+    actionable: Annotated[np.ndarray, bool]  # carries actionable evidence
+    triage_cost: Annotated[np.ndarray, np.float32]  # analyst time, in novel-report units
+    stage: Annotated[np.ndarray, np.uint8]  # where the report is (outcomes.Stage), for the evidence ledger
+    # --- cases --------------------------------------------------------------------------------
+    needs_process: Annotated[np.ndarray, bool]  # legal process must be served on the platform
+    wilson: Annotated[np.ndarray, bool]  # an unviewed file that needs a warrant before viewing
+    identify: Annotated[np.ndarray, bool]  # the suspect must be identified before the content warrant
+    letter: Annotated[np.ndarray, bool]  # the agency sends a 2703(f) preservation letter
+    ip_lead: Annotated[np.ndarray, bool]  # next step is an ISP subpoena for the IP
+    ip_unattributable: Annotated[np.ndarray, bool]  # behind carrier-grade NAT
+    received: Annotated[np.ndarray, np.int32]  # day the referral reached its agency
+    step: Annotated[np.ndarray, np.uint8]  # the case's next investigator step (agency.Step)
+    work: Annotated[np.ndarray, np.float32]  # investigator hours of that step
+    work_factor: Annotated[np.ndarray, np.float32]  # the case's hours multiplier (mean 1)
+    warrant_days: Annotated[np.ndarray, np.int32]  # judge's wait for the Wilson warrant
+    identification_days: Annotated[np.ndarray, np.int32]  # wait for the identification subpoenas' answers
+    process_days: Annotated[np.ndarray, np.int32]  # approval wait (US), MLAT/CLOUD Act time (foreign), emergency time
+    response_days: Annotated[np.ndarray, np.int32]  # platform's answer to served legal process
+    evidence_missing: Annotated[np.ndarray, bool]  # platform content expired or ISP logs lost (weaker follow-up)
+    arrest_days: Annotated[np.ndarray, np.int32]  # forensic exam -> arrest
+    arrest_draw: Annotated[np.ndarray, np.float32]  # uniform compared with the arrest probability
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = max(int(capacity), 16)
-        self.columns = {name: np.zeros(self.capacity, dtype) for name, dtype in COLUMNS.items()}
+        for name, dtype in COLUMNS.items():
+            setattr(self, name, np.zeros(self.capacity, dtype))
         self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int64)  # stack: pop from the end
         self._n_free = self.capacity
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["columns"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     @property
     def in_flight(self) -> int:
@@ -75,10 +84,11 @@ class ReportStore:
 
     def _grow(self, capacity: int) -> None:
         old = self.capacity
-        for name, column in self.columns.items():
+        for name in COLUMNS:
+            column = getattr(self, name)
             grown = np.zeros(capacity, column.dtype)
             grown[:old] = column
-            self.columns[name] = grown
+            setattr(self, name, grown)
         # New rows go below the existing free ones so that freed rows keep being reused first.
         n_new = capacity - old
         free = np.empty(capacity, np.int64)
@@ -89,8 +99,37 @@ class ReportStore:
         self.capacity = capacity
 
 
-#: The low 32 bits of a queue key hold the day the row entered the queue.
-ENTRY_DAY_MASK = (1 << 32) - 1
+#: Column name -> dtype, from the annotations of ReportStore (the one place columns are declared).
+COLUMNS: dict[str, np.dtype] = {name: np.dtype(hint.__metadata__[0]) for name, hint in
+                                 typing.get_type_hints(ReportStore, include_extras=True).items()}
+
+
+# --- queue keys ---------------------------------------------------------------------------------------
+# A queue key is an int64: bits 58-62 a group (e.g. the agency: one queue holds every agency's work,
+# each popped separately), bits 52-57 the tier (served in increasing order), bits 32-51 an order within
+# the tier (e.g. a deadline day), bits 0-31 the day the row entered (first in, first out within equal
+# keys, and the queue's mean wait).
+GROUP_SHIFT, TIER_SHIFT, ORDER_SHIFT = 58, 52, 32
+ENTRY_MASK = (1 << ORDER_SHIFT) - 1
+MAX_GROUPS = 1 << (63 - GROUP_SHIFT)
+
+
+def queue_key(tier: int | np.ndarray, order: int | np.ndarray, entry: int | np.ndarray,
+              group: int | np.ndarray = 0) -> int | np.ndarray:
+    """Compose queue keys (scalars or arrays) from group, tier, order within the tier and entry day."""
+    if type(tier) is int and type(order) is int and type(entry) is int and type(group) is int:
+        return group << GROUP_SHIFT | tier << TIER_SHIFT | order << ORDER_SHIFT | entry
+    key = (np.asarray(group, np.int64) << GROUP_SHIFT) | (np.asarray(tier, np.int64) << TIER_SHIFT)
+    if not (isinstance(order, int) and order == 0):
+        key = key | (np.asarray(order, np.int64) << ORDER_SHIFT)
+    return key | np.asarray(entry, np.int64)
+
+
+def group_range(group: int | None) -> tuple[int, int]:
+    """The keys [low, high) of a group (None: every key)."""
+    if group is None:
+        return 0, 1 << 63
+    return group << GROUP_SHIFT, (group + 1) << GROUP_SHIFT
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
@@ -104,96 +143,119 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
 
 
 class PriorityQueue:
-    """Row indices served in order of an integer key; equal keys leave in arrival order.
+    """Row indices served in order of an integer key (:func:`queue_key`); equal keys leave in arrival order.
 
-    Rows are kept in buckets, one per distinct key (keys are small: a day, or a class and a day),
-    each bucket a list of arrays in arrival order, with a heap of the keys present. Pushing and
-    popping touch only the rows moved, never the whole queue. By convention the low 32 bits of a
-    key are the day the row entered the queue, so the queue knows its mean wait without a column.
+    Rows are kept in buckets, one per distinct key, each a list of arrays in arrival order; the keys
+    present are kept sorted. Pushing and popping touch only the rows moved, never the whole queue.
+    Rows can also leave by age (:meth:`drop_entered_before`) and be moved to another tier
+    (:meth:`demote`), e.g. when their deadline passes.
     """
 
     def __init__(self) -> None:
         self._buckets: dict[int, list[Rows]] = {}
-        self._heap: list[int] = []
+        self._keys: list[int] = []               # the bucket keys, sorted
+        self._by_entry: dict[int, list[int]] = {}  # entry day -> keys made with it (some may be gone)
+        self._entry_days: list[int] = []          # heap of the entry days in _by_entry
         self._count = 0
         self._entered_sum = 0  # sum over queued rows of their entry day
         self._mean_cost = 1.0  # of the last rows popped by budget: sizes the next look-ahead
+
+    def __len__(self) -> int:
+        return self._count
 
     def mean_wait(self, day: int) -> float:
         """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
         return day - self._entered_sum / self._count if self._count else 0.0
 
-    def __len__(self) -> int:
-        return self._count
-
     @property
     def rows(self) -> Rows:
         """The queued rows in service order (a new array)."""
-        chunks = [chunk for key in sorted(self._buckets) for chunk in self._buckets[key]]
+        return self.group_rows(None)
+
+    def group_rows(self, group: int | None) -> Rows:
+        """The queued rows of `group` (None: all) in service order (a new array)."""
+        low, high = group_range(group)
+        start, end = bisect.bisect_left(self._keys, low), bisect.bisect_left(self._keys, high)
+        chunks = [chunk for key in self._keys[start:end] for chunk in self._buckets[key]]
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
     def push(self, rows: Rows, keys: np.ndarray | int) -> None:
-        """Add rows with their priority keys (smaller leaves first; low 32 bits = entry day).
-
-        `keys` is one key per row, or a single int key for all of them.
-        """
+        """Add rows with their keys (smaller leaves first); `keys` is one per row, or one int for all."""
         if len(rows) == 0:
             return
         self._count += len(rows)
         if isinstance(keys, int):
             self._add(keys, rows)
             return
-        for _ in range(3):  # a few distinct keys (a class and a day): peel them off smallest first
-            low = keys.min()
-            if low == keys.max():
-                self._add(int(low), rows)
-                return
-            first = keys == low
-            self._add(int(low), rows[first])
-            rows, keys = rows[~first], keys[~first]
+        low = keys.min()
+        if low == keys.max():
+            self._add(int(low), rows)
+            return
         order = stable_order(keys)
         rows, keys = rows[order], keys[order]
-        cuts = np.flatnonzero(np.diff(keys)) + 1
-        for key, chunk in zip(keys[np.r_[0, cuts]].tolist(), np.split(rows, cuts), strict=True):
-            self._add(key, chunk)
+        starts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()]
+        ends = [*starts[1:], len(rows)]
+        for key, start, end in zip(keys[starts].tolist(), starts, ends, strict=True):
+            self._add(key, rows[start:end])
 
     def _add(self, key: int, rows: Rows) -> None:
-        self._entered_sum += (key & ENTRY_DAY_MASK) * len(rows)
+        entry = key & ENTRY_MASK
+        self._entered_sum += entry * len(rows)
         bucket = self._buckets.get(key)
-        if bucket is None:
-            self._buckets[key] = [rows]
-            heapq.heappush(self._heap, key)
-        else:
+        if bucket is not None:
             bucket.append(rows)
+            return
+        self._buckets[key] = [rows]
+        if not self._keys or key > self._keys[-1]:
+            self._keys.append(key)
+        else:
+            bisect.insort(self._keys, key)
+        keys_of_day = self._by_entry.get(entry)
+        if keys_of_day is None:
+            self._by_entry[entry] = [key]
+            heapq.heappush(self._entry_days, entry)
+        else:
+            keys_of_day.append(key)
 
-    def _front(self) -> tuple[int, Rows]:
-        """The smallest key and its rows as one array."""
-        key = self._heap[0]
+    def _remove_bucket(self, key: int, index: int | None = None) -> Rows:
+        """Take a whole bucket out (its key stays listed under its entry day until that day is dropped)."""
+        chunks = self._buckets.pop(key)
+        rows = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        if index is None:
+            index = bisect.bisect_left(self._keys, key)
+        del self._keys[index]
+        self._count -= len(rows)
+        self._entered_sum -= (key & ENTRY_MASK) * len(rows)
+        return rows
+
+    def _front(self, index: int) -> tuple[int, Rows]:
+        """The key at `index` of the sorted keys and its rows as one array."""
+        key = self._keys[index]
         bucket = self._buckets[key]
         if len(bucket) > 1:
             bucket[:] = [np.concatenate(bucket)]
         return key, bucket[0]
 
-    def _take(self, key: int, rows: Rows, k: int, n: int) -> Rows:
-        """Remove the first `k` of the `n` rows of the front bucket."""
-        if k == n:
-            del self._buckets[key]
-            heapq.heappop(self._heap)
-        else:
-            self._buckets[key] = [rows[k:]]
+    def _take(self, index: int, key: int, rows: Rows, k: int) -> Rows:
+        """Remove the first `k` rows of the bucket at `index`."""
+        if k == len(rows):
+            return self._remove_bucket(key, index)
+        self._buckets[key] = [rows[k:]]
         self._count -= k
-        self._entered_sum -= (key & ENTRY_DAY_MASK) * k
+        self._entered_sum -= (key & ENTRY_MASK) * k
         return rows[:k]
 
-    def pop_budget(self, costs: np.ndarray, credit: float) -> tuple[Rows, float]:
-        """Pop the longest prefix whose total cost fits in `credit`; return it and the cost used.
+    def pop_budget(self, costs: np.ndarray, credit: float, group: int | None = None) -> tuple[Rows, float]:
+        """Pop the longest prefix (of `group`, or of the whole queue) whose total cost fits in `credit`.
 
-        `costs` is the per-row cost column of the store (indexed by row).
+        `costs` is the per-row cost column of the store (indexed by row). Returns the rows and the cost used.
         """
+        low, high = group_range(group)
+        index = 0 if group is None else bisect.bisect_left(self._keys, low)
         taken: list[Rows] = []
         used = 0.0
-        while self._heap:
-            key, rows = self._front()
+        while index < len(self._keys) and self._keys[index] < high:
+            key, rows = self._front(index)
             n, left = len(rows), credit - used
             # Cost a window of the bucket large enough for the credit left, not the whole bucket.
             window = int(1.25 * left / self._mean_cost) + 64
@@ -204,11 +266,11 @@ class PriorityQueue:
                 window *= 4
             k = int(spent.searchsorted(left, side="right"))
             if k:
-                taken.append(self._take(key, rows, k, n))
+                taken.append(self._take(index, key, rows, k))
                 used += float(spent[k - 1])
             if k < n:
                 break
-        popped = _joined(taken)
+        popped = joined(taken)
         if len(popped) and used > 0:
             self._mean_cost = used / len(popped)
         return popped, used
@@ -216,15 +278,39 @@ class PriorityQueue:
     def pop(self, k: int) -> Rows:
         """Remove and return the first `k` rows."""
         taken: list[Rows] = []
-        while k > 0 and self._heap:
-            key, rows = self._front()
+        while k > 0 and self._keys:
+            key, rows = self._front(0)
             m = min(k, len(rows))
-            taken.append(self._take(key, rows, m, len(rows)))
+            taken.append(self._take(0, key, rows, m))
             k -= m
-        return _joined(taken)
+        return joined(taken)
+
+    def drop_entered_before(self, day: int) -> Rows:
+        """Remove and return every row that entered before `day` (queue order is not kept)."""
+        taken: list[Rows] = []
+        while self._entry_days and self._entry_days[0] < day:
+            entry = heapq.heappop(self._entry_days)
+            for key in self._by_entry.pop(entry, ()):
+                if key in self._buckets:
+                    taken.append(self._remove_bucket(key))
+        return joined(taken)
+
+    def demote(self, tier: int, below_order: int, to_tier: int, group: int = 0) -> None:
+        """Move rows of `tier` (in `group`) whose order is below `below_order` to `to_tier` (order 0, same entry).
+
+        Used for deadlines: rows whose deadline passed go behind those that can still be saved.
+        """
+        low = queue_key(tier, 0, 0, group)
+        start = bisect.bisect_left(self._keys, low)
+        end = bisect.bisect_left(self._keys, queue_key(tier, below_order, 0, group))
+        moved = [(key, self._remove_bucket(key, start)) for key in self._keys[start:end]]
+        for key, rows in moved:
+            self._count += len(rows)
+            self._add(queue_key(to_tier, 0, key & ENTRY_MASK, group), rows)
 
 
-def _joined(chunks: list[Rows]) -> Rows:
+def joined(chunks: list[Rows]) -> Rows:
+    """One array of rows from a list of arrays."""
     if not chunks:
         return np.empty(0, np.int64)
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
@@ -287,13 +373,21 @@ class Calendar:
         chunks = [self._rows[:k]] if k else []
         if k:
             self._rows, self._days = self._rows[k:], self._days[k:]
-        for due in sorted(d for d in self._by_day if d <= day):
-            chunks += self._by_day.pop(due)
-        out = _joined(chunks)
+        if self._by_day:
+            for due in sorted(d for d in self._by_day if d <= day):
+                chunks += self._by_day.pop(due)
+        out = joined(chunks)
         self._count -= len(out)
         return out
 
+    def items(self) -> tuple[Rows, np.ndarray]:
+        """Every row waiting and its due day (any order)."""
+        if self._pending:
+            self._merge()
+        rows = [self._rows] + [r for chunks in self._by_day.values() for r in chunks]
+        days = [self._days] + [np.full(len(r), d, np.int64) for d, chunks in self._by_day.items() for r in chunks]
+        return np.concatenate(rows), np.concatenate(days)
+
     def rows(self) -> Rows:
         """Every row waiting (any order)."""
-        return np.concatenate([self._rows, *(r for r, _ in self._pending),
-                               *(r for chunks in self._by_day.values() for r in chunks)])
+        return self.items()[0]

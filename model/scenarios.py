@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from model.params import Scenario, field_metadata
+from model.params import REMOVED_KEYS, Scenario
+from model.schema import describe_field, section_at, section_of
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -123,14 +125,6 @@ def _allowed_keys(section: type[BaseModel]) -> str:
     return ", ".join(section.model_fields)
 
 
-def section_of(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model class behind a field annotation (``X`` or ``list[X]``)."""
-    for candidate in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
 def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
     """Set one dotted override in the merged table, checking the path against the schema."""
     path, value = parse_override(text)
@@ -152,8 +146,9 @@ def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
             continue
         if key not in section.model_fields:
             where = ".".join(resolved) or "the top level"
-            raise ScenarioError(f"--set {text}: unknown key '{key}' in {where} "
-                                f"(allowed: {_allowed_keys(section)})")
+            removed = REMOVED_KEYS.get(".".join([*resolved, key]))
+            raise ScenarioError(f"--set {text}: unknown key '{key}' in {where} " + (
+                f"(removed: {removed})" if removed else f"(allowed: {_allowed_keys(section)})"))
         resolved.append(key)
         field = section.model_fields[key]
         child = section_of(field.annotation)
@@ -189,30 +184,24 @@ def _origin(origins: Origins, path: tuple[str, ...], default: str) -> str:
 
 
 def _field_info(path: tuple[Any, ...]) -> Any:
-    section: type[BaseModel] | None = Scenario
-    info = None
-    for key in path:
-        if isinstance(key, int) or section is None:
-            continue
-        info = section.model_fields.get(key)
-        if info is None:
-            return None
-        section = section_of(info.annotation)
-    return info
+    parent = section_at(path[:-1])
+    return parent.model_fields.get(path[-1]) if parent is not None and path and isinstance(path[-1], str) else None
 
 
 def _allowed(path: tuple[Any, ...], error_type: str) -> str:
     if error_type == "extra_forbidden":
-        parent = _field_info(path[:-1]) if len(path) > 1 else None
-        section = section_of(parent.annotation) if parent is not None else Scenario
+        removed = REMOVED_KEYS.get(".".join(str(k) for k in path if isinstance(k, str)))
+        if removed:
+            return f"removed: {removed}"
+        section = section_at(path[:-1])
         return f"allowed keys: {_allowed_keys(section)}" if section else ""
     info = _field_info(path)
     if info is None:
         return ""
-    meta = field_metadata(info)
-    if meta["allowed"]:
-        return f"allowed: {meta['allowed']}" + (f" ({meta['unit']})" if meta["unit"] else "")
-    return f"unit: {meta['unit']}" if meta["unit"] else ""
+    meta = describe_field(".".join(str(k) for k in path), info)
+    if meta.allowed:
+        return f"allowed: {meta.allowed}" + (f" ({meta.unit})" if meta.unit else "")
+    return f"unit: {meta.unit}" if meta.unit else ""
 
 
 def _entry_by_name(node: Any, index: int) -> str:
@@ -272,6 +261,22 @@ def load_scenario(source: str | Path | None = None, overrides: Iterable[str] = (
     for text in overrides:
         apply_override(data, origins, text)
     return validate(data, origins, label)
+
+
+def scenario_with(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
+    """A copy of `scenario` with dotted overrides (``key=value`` texts, as ``--set``)."""
+    data = scenario.model_dump(mode="json")
+    origins: Origins = {}
+    for text in overrides:
+        apply_override(data, origins, text)
+    return validate(data, origins, scenario.name)
+
+
+def toml_value(value: Any) -> str:
+    """A value as a TOML literal for a ``key=value`` override."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
 
 
 def to_toml(scenario: Scenario) -> str:

@@ -37,7 +37,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from model.scenarios import SCENARIO_DIR, ScenarioError, display_key, read_toml, section_of
+from model.scenarios import SCENARIO_DIR, ScenarioError, display_key, read_toml
+from model.schema import section_of
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
 #: Columns every result row has before the factor values and the run's summary metrics.

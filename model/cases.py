@@ -1,0 +1,90 @@
+"""Case facts: what a case will need, from its latent draws and the scenario's shares and delays.
+
+A case is an actionable referral. When a platform files it, :meth:`CaseRules.write` turns its draws
+(:class:`model.draws.CaseDraws`) into columns of the report store: whether it needs legal process on
+the platform, gets a 2703(f) letter, needs a Wilson/Maher warrant, must identify the suspect before
+the content warrant, has an IP lead; its work
+multiplier; and the waits that need no investigator time (the judge's, the approval, MLAT or CLOUD
+Act, the platform's answer, the subpoenas' answers, the arrest). Investigator time is spent later, by
+the agency, in hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.draws import CaseDraws, lognormal_days, mean_one_lognormal
+from model.outcomes import FOREIGN, US
+from model.params import PlatformSpec, Scenario
+from model.reports import ReportStore, Rows
+
+# Legal-process paths of a case (index into CaseRules.path_median / path_sigma).
+PATH_US, PATH_MLAT, PATH_CLOUD_ACT, PATH_EMERGENCY = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    """The scenario's case parameters, gathered once per model."""
+
+    process_share: np.ndarray      # [US, foreign]: actionable cases that need platform legal process
+    letter_share: float
+    wilson_share: float
+    identification_share: float
+    cloud_act_share: float
+    ip_lead_share: float
+    cgnat_share: float
+    work_sigma: float
+    warrant_median: float
+    warrant_sigma: float
+    identification_median: float
+    identification_sigma: float
+    path_median: np.ndarray        # by path: US approval, MLAT, CLOUD Act, emergency (days)
+    path_sigma: np.ndarray
+    arrest_median: float
+    arrest_sigma: float
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> CaseRules:
+        le, foreign = scenario.law_enforcement, scenario.foreign
+        return cls(
+            process_share=np.array([le.legal_process_share, foreign.legal_process_share], np.float32),
+            letter_share=scenario.retention.preservation_request_share, wilson_share=le.wilson_share,
+            identification_share=le.identification_share,
+            cloud_act_share=foreign.cloud_act_share, ip_lead_share=scenario.isp.ip_lead_share,
+            cgnat_share=scenario.isp.cgnat_share, work_sigma=le.work_sigma,
+            warrant_median=le.warrant_approval_median_days, warrant_sigma=le.warrant_approval_sigma,
+            identification_median=le.identification_median_days, identification_sigma=le.identification_sigma,
+            path_median=np.array([le.approval_median_days, foreign.mlat_median_days, foreign.cloud_act_median_days,
+                                  le.emergency_median_days]),
+            path_sigma=np.array([le.approval_sigma, foreign.mlat_sigma, foreign.cloud_act_sigma, le.emergency_sigma]),
+            arrest_median=scenario.downstream.arrest_delay_median_days,
+            arrest_sigma=scenario.downstream.arrest_delay_sigma)
+
+    def write(self, store: ReportStore, rows: Rows, draws: CaseDraws, route: np.ndarray, automated: np.ndarray,
+              platform: PlatformSpec) -> None:
+        """Write the case columns of `rows` (cases, in the order of `draws`) routed to `route` (US or FOREIGN)."""
+        urgent = store.urgent[rows]
+        us = route == US
+        store.needs_process[rows] = draws.needs_process < self.process_share[route]
+        store.letter[rows] = draws.letter < np.float32(self.letter_share)
+        store.wilson[rows] = automated & ~urgent & us & (draws.wilson < np.float32(self.wilson_share))
+        store.identify[rows] = ~urgent & us & (draws.identify < np.float32(self.identification_share))
+        store.ip_lead[rows] = us & (draws.ip_lead < np.float32(self.ip_lead_share))
+        store.ip_unattributable[rows] = draws.cgnat < np.float32(self.cgnat_share)
+        store.arrest_draw[rows] = draws.arrest
+        store.work_factor[rows] = mean_one_lognormal(self.work_sigma, draws.work)
+        store.warrant_days[rows] = lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant)
+        store.identification_days[rows] = lognormal_days(self.identification_median, self.identification_sigma,
+                                                         draws.identification)
+        path = np.where(us, PATH_US, np.where(draws.cloud_act < np.float32(self.cloud_act_share), PATH_CLOUD_ACT,
+                                              PATH_MLAT))
+        path[urgent] = PATH_EMERGENCY
+        store.process_days[rows] = lognormal_days(self.path_median[path], self.path_sigma[path], draws.process)
+        store.response_days[rows] = lognormal_days(platform.response_median_days, platform.response_sigma,
+                                                   draws.response)
+        store.arrest_days[rows] = lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay)
+
+
+__all__ = ["FOREIGN", "PATH_CLOUD_ACT", "PATH_EMERGENCY", "PATH_MLAT", "PATH_US", "US", "CaseRules"]

@@ -1,0 +1,72 @@
+"""Queue orders: the NCMEC triage policy and the agencies' priority policy.
+
+A policy turns rows into queue keys (:func:`model.reports.queue_key`): a tier served first to last,
+an order within the tier, and the entry day (first in, first out among equal keys).
+
+* ``fifo``: entry order only.
+* ``urgent_first``: urgent reports, then the rest in entry order.
+* ``quality_first``: urgent reports, then referrals by completeness (eight bands, the most complete
+  first; informational reports last), each band in entry order.
+* ``deadline_first``: urgent reports, then the earliest preservation deadline that has not passed,
+  then reports whose deadline has passed (moved there by :func:`demote_expired` each day: nothing can
+  save their platform evidence any more).
+
+At an agency, work on cases already picked up (warrant, drafting, follow-up) comes before new
+referrals waiting for review (``offset`` = :data:`REVIEW_OFFSET` adds to their tiers), and the policy
+orders each group; urgent referrals come first of all. Investigators finish what they started.
+
+Deadlines differ between reports through each platform's voluntary retention, 2703(f) letters and
+the time already spent at NCMEC; where they do not (one platform, no letters, equal waits),
+``deadline_first`` is ``fifo`` with urgent reports first, as it should be.
+
+Adding a policy: a name in :data:`model.params.QueuePolicy` and a branch in :func:`queue_keys`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.reports import PriorityQueue, ReportStore, Rows, queue_key
+
+URGENT_TIER = 0
+FIRST_TIER = 1
+#: quality_first: referrals fall into this many completeness bands (tiers 1..QUALITY_BANDS);
+#: informational reports go after them.
+QUALITY_BANDS = 8
+#: deadline_first: reports whose deadline has passed.
+EXPIRED_TIER = QUALITY_BANDS + 1
+#: Added to the tiers of referrals waiting for their first review at an agency.
+REVIEW_OFFSET = 10
+
+
+def queue_keys(policy: str, store: ReportStore, rows: Rows, entry: int | np.ndarray,
+               offset: int | np.ndarray = 0, group: int | np.ndarray = 0) -> np.ndarray | int:
+    """Queue keys of `rows` entering on day(s) `entry` under `policy` (one int when all keys are equal).
+
+    `offset` (one, or one per row) is added to every tier but the urgent one; `group` (one, or one per
+    row) partitions a queue shared by several agencies.
+    """
+    if policy == "fifo":
+        return queue_key(FIRST_TIER + offset, 0, entry, group)
+    urgent = store.urgent[rows]
+    if policy == "urgent_first":
+        if not urgent.any():
+            return queue_key(FIRST_TIER + offset, 0, entry, group)
+        return queue_key(np.where(urgent, URGENT_TIER, FIRST_TIER + offset), 0, entry, group)
+    if policy == "quality_first":
+        band = FIRST_TIER + np.minimum(store.quality[rows] * QUALITY_BANDS, QUALITY_BANDS).astype(np.int64)
+        return queue_key(np.where(urgent, URGENT_TIER, band + offset), 0, entry, group)
+    if policy == "deadline_first":
+        deadline = store.deadline[rows].astype(np.int64)
+        return queue_key(np.where(urgent, URGENT_TIER, FIRST_TIER + offset), np.where(urgent, 0, deadline), entry,
+                         group)
+    raise ValueError(f"unknown queue policy {policy!r}")
+
+
+def demote_expired(queue: PriorityQueue, policy: str, day: int, offsets: tuple[int, ...] = (0,),
+                   groups: range | tuple[int, ...] = (0,)) -> None:
+    """Under ``deadline_first``, move rows whose deadline passed before `day` behind the others."""
+    if policy == "deadline_first":
+        for group in groups:
+            for offset in offsets:
+                queue.demote(FIRST_TIER + offset, day, EXPIRED_TIER + offset, group)
