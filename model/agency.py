@@ -89,6 +89,7 @@ class Agency(StageAgent):
         done, used = self.casework.queue.pop_budget(store.work, self.credit, self.index)
         self.used_today = used
         self.work_waiting -= len(done)
+        self.reviews_waiting -= int((store.step[done] == Step.REVIEW).sum())
         # Idle hours do not bank, but an overdraft (letters sent on receipt) is worked off.
         self.credit = self.credit - used if self.work_waiting else min(self.credit - used, 0.0)
         return done

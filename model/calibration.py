@@ -11,7 +11,7 @@ arrests made, urgent escalations. They are read from the model's daily series (D
 ``reports_filed``, ``urgent_filed``, ``bundled_today``, ``investigations_us_today``,
 ``arrests_today``, and each platform's ``filed`` and ``automated``).
 
-Each target carries its published value, source (``shared/calibration-sources.md`` section and
+Each target carries its published value, source (``docs/sources.md`` section and
 reliability tag) and a tolerance; the tolerance is wide where the published figure is not quite the
 model's quantity (e.g. ICAC investigations also come from sources other than the CyberTipline).
 """
@@ -60,36 +60,36 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     # 2023: no bundling
     Target("2023", "reports", "CyberTipline reports per year", 36_210_368,
-           "calibration-sources §1: NCMEC 2023 CyberTipline data [P]", rel_tol=0.05,
+           "sources §1: NCMEC 2023 CyberTipline data [P]", rel_tol=0.05,
            note="an input (platform volumes); checks the volume bookkeeping"),
     Target("2023", "referred_us", "referrals to US law enforcement per year", 1_100_000,
-           "calibration-sources §1: '>1.1 million' (NCMEC 2023 via factually.co) [S-AI]", rel_tol=0.25,
+           "sources §1: '>1.1 million' (NCMEC 2023 via factually.co) [S-AI]", rel_tol=0.25,
            note="US-located plus unknown-location referrals (routed to ICAC and federal agencies)"),
     Target("2023", "investigations", "investigations per year (ICAC FY2023)", 184_700,
-           "calibration-sources §3: OJJDP ICAC program page [P]", rel_tol=0.25,
+           "sources §3: OJJDP ICAC program page [P]", rel_tol=0.25,
            note="model: actionable US referrals taken on; ICAC also investigates leads from other sources"),
     Target("2023", "arrests", "arrests per year (ICAC FY2023)", 10_800,
-           "calibration-sources §3: OJJDP ICAC program page [P]", rel_tol=0.30,
+           "sources §3: OJJDP ICAC program page [P]", rel_tol=0.30,
            note="model: arrests from CyberTipline cases only"),
     Target("2023", "urgent", "urgent escalations per year", 63_892,
-           "calibration-sources §1: NCMEC 2023 [P]", rel_tol=0.05),
+           "sources §1: NCMEC 2023 [P]", rel_tol=0.05),
     # 2024: bundling
     Target("2024", "reports", "CyberTipline incidents per year (before bundling)", 29_200_000,
-           "calibration-sources §1: NCMEC GPCEP, 2024 [P]", rel_tol=0.05,
+           "sources §1: NCMEC GPCEP, 2024 [P]", rel_tol=0.05,
            note="the model's reports are incidents; bundled viral copies become informational"),
     Target("2024", "reports_after_bundling", "CyberTipline reports per year (after bundling)", 20_500_000,
-           "calibration-sources §1: NCMEC GPCEP, 2024 [P]", rel_tol=0.10,
+           "sources §1: NCMEC GPCEP, 2024 [P]", rel_tol=0.10,
            note="model: incidents minus bundled viral copies (a bundle itself is not counted)"),
     Target("2024", "investigations", "investigations per year (ICAC FY2024)", 203_467,
-           "calibration-sources §3: OJJDP via factually.co [S-AI]", rel_tol=0.25,
+           "sources §3: OJJDP via factually.co [S-AI]", rel_tol=0.25,
            note="as for 2023"),
     Target("2024", "arrests", "arrests per year (ICAC FY2024)", 12_600,
-           "calibration-sources §3: OJJDP via factually.co [S-AI]", rel_tol=0.30),
+           "sources §3: OJJDP via factually.co [S-AI]", rel_tol=0.30),
     Target("2024", "platform_reports_per_day", "X reports per day (H1 2024)", 370_588 / 182,
-           "calibration-sources §7: X Global Transparency Report H1 2024 [P via press]", rel_tol=0.10,
+           "sources §7: X Global Transparency Report H1 2024 [P via press]", rel_tol=0.10,
            platform="X"),
     Target("2024", "platform_automated_share", "X automated share of reports (H1 2024)", 0.095,
-           "calibration-sources §1, §7: 35,176 of 370,588 (X via Statista) [S]", abs_tol=0.01, platform="X"),
+           "sources §1, §7: 35,176 of 370,588 (X via Statista) [S]", abs_tol=0.01, platform="X"),
 )
 
 

@@ -77,8 +77,6 @@ class Casework:
             self._close_stale(stale, day)
         demote_expired(self.queue, self.policy, day, (0, REVIEW_OFFSET), range(len(self.agencies)))
         done = joined([agency.work(self.store) for agency in self.agencies])
-        if len(done):
-            self._count_waiting(done, -1)
         self.investigations_us_today = 0
         if len(done):
             self._finish(done, day)
@@ -192,6 +190,8 @@ class Casework:
 
     def _reviewed(self, rows: Rows, day: int) -> None:
         store, out = self.store, self.outcomes
+        counted = rows[store.counted[rows]]
+        out.review(self.routes(counted), day - store.received[counted])
         actionable = store.actionable[rows]
         closed = rows[~actionable]
         self._count_decided(out.closed_not_actionable, closed)

@@ -48,6 +48,8 @@ def _metrics() -> list[Metric]:
             Metric(f"median_days_to_legal_process_{route}", "days",
                    f"{label}: median days from report to legal process served (in time or late)"),
             Metric(f"p90_days_to_legal_process_{route}", "days", f"{label}: 90th percentile of those days"),
+            Metric(f"mean_days_to_review_{route}", "days",
+                   f"{label}: mean days from a referral's arrival at the agency to its first review (response time)"),
         ]
     found += [
         Metric("reports", "reports", "counted reports: created after the warm-up, up to run.days"),

@@ -72,6 +72,8 @@ class Outcomes:
         self.legal_process_needed = _per_route()
         self.served = _per_route()
         self.lost = np.zeros((2, len(Stage)), np.int64)
+        self.reviewed = _per_route()            # counted referrals reviewed
+        self.days_to_review = _per_route()      # their summed days from arrival at the agency to review
         self.isp_logs_lost = 0
         self.arrests = 0               # arrests made on counted days (any report)
         self.open_other = 0            # counted reports that need no legal process, not yet decided
@@ -92,6 +94,11 @@ class Outcomes:
         """Counted reports that need legal process, by route and deadline day: they start at NCMEC."""
         self.legal_process_needed += np.bincount(route, minlength=2)
         np.add.at(self.expiring, (route, Stage.NCMEC, deadline), 1)
+
+    def review(self, route: np.ndarray, waits: np.ndarray) -> None:
+        """Counted referrals reviewed after waiting `waits` days at their agency."""
+        self.reviewed += np.bincount(route, minlength=2)
+        self.days_to_review += np.bincount(route, weights=waits, minlength=2).astype(np.int64)
 
     def decided_other(self, n: int) -> None:
         """`n` counted reports that need no legal process reached their terminal state."""
@@ -197,6 +204,8 @@ class Outcomes:
             out[f"legal_process_needed_{label}"] = int(self.legal_process_needed[route])
             out[f"median_days_to_legal_process_{label}"] = self._quantile(0.5, route)
             out[f"p90_days_to_legal_process_{label}"] = self._quantile(0.9, route)
+            reviewed = int(self.reviewed[route])
+            out[f"mean_days_to_review_{label}"] = float(self.days_to_review[route] / reviewed) if reviewed else None
         out.update({
             "reports": self.reports,
             "referred_us": int(self.referred[US]),

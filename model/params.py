@@ -85,7 +85,7 @@ class Retention(Section):
         "receipt", unit="policy", allowed="receipt, review",
         doc="when the 2703(f) letter goes out: when the agency receives the referral, or when an investigator "
             "reviews it",
-        source="assumption: letters are a minutes-long first step (sources §3, §11)")
+        source="assumption: letters are a short first step; no published figure (sources §11)")
     preservation_extension_days: int = param(
         90, unit="days", ge=0, le=365, doc="preservation per 2703(f) letter, from the day it is sent",
         source="sources §3: 18 U.S.C. 2703(f), 90 days [P]")
@@ -137,7 +137,7 @@ class PlatformSpec(Section):
     name: str = param("other", unit="text", source="assumption: label")
     reports_per_day: float = param(1000.0, unit="reports/day", ge=0, le=1e7,
                                    doc="mean CyberTipline reports filed per day",
-                                   source="sources §1 per-ESP table 2019-2023 [P]; §7 X H1 2024 [P via press]")
+                                   source="sources §1 per-ESP table 2019-2023 [P; 2023 Meta S]; §7 X H1 2024 [P via press]")
     automated_share: float = param(0.4, unit="share", ge=0, le=1,
                                    doc="automated hash-match reports: no person at the platform viewed the file",
                                    source="assumption: national 0.4 (0.1-0.7); X 9.5% (sources §1, §7) [S]",
@@ -154,12 +154,13 @@ class PlatformSpec(Section):
                                        source="sources §1: Meta >90% same or similar to known content [P]")
     quality_share: float = param(0.85, unit="share", ge=0, le=1,
                                  doc="reports with usable user, IP and location data (referral, not informational)",
-                                 source="sources §1: 2025 18.8M referred of 21.3M (0.6-0.9) [S]")
+                                 source="sources §1: 2025 18.8M referred of 21.3M [S, verify]; range 0.6-0.9 from the "
+                                        "suggested defaults")
     quality_signal: float = param(0.5, unit="0-1", ge=0, le=1,
                                   doc="how well a referral's completeness predicts that it is actionable: 0 not at all, "
                                       "1 the most complete are twice as likely to be actionable as the average",
                                   source="assumption: SIO: nearly identical reports can hide very different cases, so "
-                                         "the signal is weak (sources §4) [S]",
+                                         "the signal is weak (sources §4) [P via summaries]",
                                   plausible=(0.0, 0.9))
     us_share: float = param(0.05, unit="share", ge=0, le=1,
                             doc="reports whose user resolves to the US",
@@ -198,12 +199,14 @@ class NcmecSpec(Section):
     """NCMEC's CyberTipline analysts (one stage agent; analysts are its staff, in FTE)."""
 
     analysts: int = param(60, unit="FTE", ge=0, le=100_000, doc="CyberTipline analysts",
-                          source="assumption: count not published, suggested 60 (30-120) (sources §2)",
+                          source="assumption: count not published (sources §2); suggested 60 (30-120) in sources' "
+                                 "suggested defaults",
                           plausible=(30, 120), scale="log")
     reports_per_analyst_day: float = param(150.0, unit="reports/analyst/day", ge=0, le=1e6,
                                            doc="manual triage throughput of one analyst",
-                                           source="assumption: suggested 150 (50-400) (sources §2)",
-                                           plausible=(75.0, 400.0), scale="log")
+                                           source="assumption: suggested 150 (50-400) in sources' suggested defaults; most "
+                                                  "reports are processed automatically (sources §2)",
+                                           plausible=(50.0, 400.0), scale="log")
     known_content_cost: float = param(0.03, unit="analyst-reports", ge=0, le=1,
                                       doc="analyst time of a known-hash report, relative to a novel one",
                                       source="assumption: known files are recognised automatically (sources §2) [P]",
@@ -237,13 +240,14 @@ class AgencySpec(Section):
 
 
 def _default_agencies() -> list[AgencySpec]:
-    """Task forces grouped by how well they are staffed (tips per investigator-month, sources §3, §11):
-    well staffed (Wyoming, Washington: 11-33), typical, understaffed (Georgia 88, Oregon 2023 167)."""
+    """Task forces grouped by how well they are staffed: nationally about 20, 35 and 90 US referrals per
+    investigator-month (federal 35), within the published 11 (Wyoming), 33 (Washington), 44 (Oregon 2024),
+    88 (Georgia) and 167 (Oregon 2023) (sources §3, §11)."""
     return [
-        AgencySpec(name="ICAC well staffed", kind="icac", routing_share=0.30, staff_share=0.337),
-        AgencySpec(name="ICAC typical", kind="icac", routing_share=0.45, staff_share=0.327),
-        AgencySpec(name="ICAC understaffed", kind="icac", routing_share=0.25, staff_share=0.086),
-        AgencySpec(name="Federal (FBI/HSI)", kind="federal", routing_share=1.0, staff_share=0.25),
+        AgencySpec(name="ICAC well staffed", kind="icac", routing_share=0.30, staff_share=0.374),
+        AgencySpec(name="ICAC typical", kind="icac", routing_share=0.45, staff_share=0.320),
+        AgencySpec(name="ICAC understaffed", kind="icac", routing_share=0.25, staff_share=0.069),
+        AgencySpec(name="Federal (FBI/HSI)", kind="federal", routing_share=1.0, staff_share=0.237),
         AgencySpec(name="Foreign liaison", kind="foreign", routing_share=1.0, staff_share=1.0),
     ]
 
@@ -257,10 +261,12 @@ class LawEnforcement(Section):
                                       "(1,500-5,000) (sources §3)",
                                plausible=(1500, 5000), scale="log")
     hours_per_investigator_year: float = param(
-        1000.0, unit="hours/FTE/year", ge=0, le=8760,
+        1200.0, unit="hours/FTE/year", ge=0, le=8760,
         doc="hours an investigator spends on CyberTipline casework in a year (court, training, other cases excluded)",
-        source="assumption: 1,800 paid hours, of which CyberTipline casework is about half to most (sources §11: FBI "
-               "1,800 h/yr [P])", plausible=(600.0, 1600.0))
+        source="assumption: about 1,800 paid hours a year (the working figure in sources §11), two thirds on "
+               "CyberTipline casework; with the hours per step, an investigator can work about 50-60 referrals a month, "
+               "between Oregon's 44 (no backlog) and Georgia's 88 (some unworked) (sources §11; docs/calibration.md)",
+        plausible=(600.0, 1600.0))
     screening_hours: float = param(0.5, unit="hours", ge=0, le=100,
                                    doc="investigator time to review a referral that turns out not actionable (a meme, "
                                        "a thin report) and close it",
@@ -272,7 +278,7 @@ class LawEnforcement(Section):
                                 plausible=(1.0, 6.0), scale="log")
     preservation_letter_hours: float = param(0.25, unit="hours", ge=0, le=24,
                                              doc="investigator time to send one 2703(f) preservation letter",
-                                             source="assumption: a form letter, minutes (sources §3)",
+                                             source="assumption: a form letter; no published figure (sources §11)",
                                              plausible=(0.1, 1.0), scale="log")
     warrant_hours: float = param(3.0, unit="hours", ge=0, le=200,
                                  doc="investigator time to draft the Wilson/Maher warrant to open an unviewed file",
@@ -298,11 +304,11 @@ class LawEnforcement(Section):
     identification_median_days: float = param(
         21.0, unit="days", ge=0, le=365,
         doc="median wait for the subpoenas' answers (platform, then ISP) before the content warrant can be drafted",
-        source="assumption: platform answer 1-4 weeks, ISP about 1-1.5 weeks (sources §11) [S]",
+        source="assumption: the suggested ranges of sources §11: platform answer 1-4 weeks, ISP about 1-1.5 weeks",
         plausible=(7.0, 45.0), scale="log")
     identification_sigma: float = param(0.8, unit="log-days", ge=0, le=5,
                                         doc="lognormal sigma of that wait",
-                                        source="assumption: weeks, with a tail of months (sources §11) [S]")
+                                        source="assumption: weeks, with a tail of months (sources §11, suggested ranges)")
     drafting_hours: float = param(3.0, unit="hours", ge=0, le=200,
                                   doc="investigator time to draft the legal process for the platform's content (a "
                                       "warrant or 2703(d) order)",
@@ -353,10 +359,11 @@ class LawEnforcement(Section):
                                 plausible=(0.2, 1.0))
     emergency_hours: float = param(0.5, unit="hours", ge=0, le=100,
                                    doc="investigator time of an emergency disclosure request (urgent cases)",
-                                   source="assumption: a short form (sources §3)")
+                                   source="assumption: a short form; no published figure (sources §11)")
     emergency_median_days: float = param(1.0, unit="days", ge=0, le=30,
                                          doc="median time for an emergency disclosure to be answered (urgent cases)",
-                                         source="sources §3: Meta emergency requests avg 67 min [S]")
+                                         source="assumption: a day, with drafting and sending; Meta answers in about an hour on "
+                                                "average (sources §3) [S]")
     emergency_sigma: float = param(0.5, unit="log-days", ge=0, le=5,
                                    doc="lognormal sigma of the emergency time",
                                    source="assumption: most emergency requests resolve in a day or two")
@@ -371,11 +378,13 @@ class Foreign(Section):
                                source="assumption: ample, so foreign delay comes from MLAT, not screening capacity")
     legal_process_share: float = param(0.05, unit="share of actionable cases", ge=0, le=1,
                                        doc="actionable foreign cases that need a US platform's stored content",
-                                       source="assumption: most foreign cases use the IP and their own ISPs (sources §10)",
+                                       source="assumption: most foreign cases can go on with the IP address through their own "
+                                              "ISPs; no published figure (the MLAT route: sources §10)",
                                        plausible=(0.01, 0.2), scale="log")
     mlat_median_days: float = param(240.0, unit="days", ge=0, le=3650,
                                     doc="median time of an MLAT request until served on the US platform",
-                                    source="sources §10: six weeks to ten months, average about 10 months [S]",
+                                    source="sources §10: six weeks to ten months; about 10 months on average [S] (median 240 "
+                                           "and sigma 0.6 give a mean of about 290 days)",
                                     plausible=(120.0, 300.0))
     mlat_sigma: float = param(0.6, unit="log-days", ge=0, le=5, doc="lognormal sigma of the MLAT time",
                               source="sources §10: six weeks to ten months [S]")
@@ -395,7 +404,7 @@ class Foreign(Section):
 class Isp(Section):
     log_retention_days: int = param(180, unit="days", ge=0, le=3650,
                                     doc="ISP retention of IP assignment logs",
-                                    source="sources §8: Comcast 180 days; 72 h to 18 months [P]",
+                                    source="sources §8: Comcast 180 days [P]; 72 hours to 18 months [P/S]",
                                     plausible=(60, 540), scale="log")
     ip_lead_share: float = param(0.7, unit="share of served US cases", ge=0, le=1,
                                  doc="served US cases that next need an ISP subpoena for the IP address",
@@ -405,7 +414,8 @@ class Isp(Section):
                                source="assumption: ISP subpoena about 1-1.5 weeks (sources §11)")
     upload_to_report_days: int = param(3, unit="days", ge=0, le=365,
                                        doc="age of the IP session when the platform files its report",
-                                       source="assumption: X acted on alerts in 1.6-3.5 days (sources §7) [S]")
+                                       source="assumption: a few days; a proxy: X took 1.6-3.5 days to act on NCMEC "
+                                              "alerts (sources §7) [S]")
     cgnat_share: float = param(0.1, unit="share of US IPs", ge=0, le=1,
                                doc="IPs behind carrier-grade NAT that cannot be attributed",
                                source="assumption: suggested 0.1 (0-0.3), CDT memo (sources §8) [S]",
@@ -425,10 +435,12 @@ class Downstream(Section):
                                           source="sources §3: about 90,300 forensic exams in 2021 [S-AI]")
     exams_per_case: float = param(6.0, unit="exams/case", ge=0.01, le=1000,
                                   doc="forensic exams per case that leads to an arrest",
-                                  source="assumption: 90,300 exams / 10,400 arrests in 2021 (sources §3) [S-AI]")
+                                  source="assumption: below the 8.7 exams per arrest of 2021 (90,300 / 10,400, "
+                                         "sources §3 [S-AI]): not every exam belongs to a case that leads to an arrest",
+                                  plausible=(4.0, 9.0))
     arrest_delay_median_days: float = param(30.0, unit="days", ge=0, le=3650,
                                             doc="median time from the forensic exam to the arrest",
-                                            source="assumption: forensic follow-up takes months (sources §3) [S]")
+                                            source="assumption: weeks to months of forensic follow-up (sources §3) [S-AI]")
     arrest_delay_sigma: float = param(0.8, unit="log-days", ge=0, le=5,
                                       doc="lognormal sigma of that time",
                                       source="assumption: weeks to a few months around the median")

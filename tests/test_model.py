@@ -1,4 +1,4 @@
-"""Behaviour of the whole pipeline: conservation, determinism, and monotone responses to policy."""
+"""Behaviour of the whole pipeline: conservation, determinism, cohorts, and monotone responses to policy."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import RetentionModel, Scenario, run
-from model.model import DAILY_SERIES
-from model.outcomes import TERMINAL_STATES
+from model.agency import Agency, Step
+from model.model import DAILY_SERIES, PIPELINE
+from model.outcomes import STAGE_NAMES, TERMINAL_STATES
 
 UNLIMITED = ["ncmec.analysts=100000", "law_enforcement.investigators=10000000",
              "foreign.investigators=10000000", "downstream.forensic_exams_per_day=1000000"]
 
 
-def conserved(summary: dict) -> bool:
-    """Every counted report is in exactly one terminal state or pending."""
-    return summary["reports"] == sum(summary[k] for k in TERMINAL_STATES) + summary["pending"]
+def conserved(model: RetentionModel, summary: dict) -> bool:
+    """Every counted report is in exactly one terminal state or undecided."""
+    states = model.outcomes.terminal_counts(model.day)
+    return set(states) == set(TERMINAL_STATES) and summary["reports"] == sum(states.values()) + summary["undecided"]
 
 
 def test_default_model_runs_with_no_arguments():
@@ -28,22 +30,53 @@ def test_default_model_runs_with_no_arguments():
     assert model.day == 5 and model.time == 5
 
 
+def test_a_shipped_scenario_and_dotted_overrides_as_keywords():
+    model = RetentionModel("x_platform", **{"retention.window_days": 365, "law_enforcement.investigators": 200})
+    assert model.params.name == "x_platform"
+    assert model.params.retention.window_days == 365 and model.params.law_enforcement.investigators == 200
+
+
+def test_the_day_is_the_pipeline_stages_in_order():
+    assert PIPELINE[0].__name__ == "Platform" and PIPELINE[-1].__name__ == "ForensicLab"
+    model = RetentionModel("x_platform", **{"run.days": 3, "run.warmup_days": 0})
+    assert {type(a) for a in model.agents} == set(PIPELINE)
+    assert len(model.agents_by_type[Agency]) == len(model.params.agencies)
+
+
 @pytest.mark.parametrize("overrides", [
     [],
     ["ncmec.bundling=true"],
     ["ncmec.triage_policy=fifo", "law_enforcement.priority_policy=deadline_first"],
     ["ncmec.triage_policy=quality_first", "law_enforcement.priority_policy=quality_first"],
+    ["ncmec.triage_policy=deadline_first", "retention.preservation_request_timing=review"],
     ["ncmec.analysts=1", "law_enforcement.investigators=5"],          # heavily overloaded
-    ["retention.window_days=365", "retention.voluntary_extra_days=30"],
+    ["law_enforcement.priority_threshold=0.3", "law_enforcement.expired_case_policy=close"],
+    ["retention.window_days=365", "retention.voluntary_extra_days=30", "platforms.X.voluntary_retention_days=60"],
     ["demand.surges=[{start_day=60, duration_days=20, multiplier=3.0, viral_share=1.0}]"],
     ["run.warmup_days=0"],
 ])
 def test_conservation_holds_exactly(small, overrides):
-    _, summary = run(small(*overrides))
+    model, summary = run(small(*overrides))
     assert summary["reports"] > 0
-    assert conserved(summary)
+    assert conserved(model, summary)
+    assert summary["undecided"] == 0
     assert summary["referred_us"] + summary["referred_foreign"] + summary["informational"] <= summary["reports"]
-    assert summary["legal_process_needed"] >= summary["legal_process_served"] + summary["evidence_lost"]
+    assert summary["legal_process_needed"] == summary["legal_process_served"] + summary["evidence_lost"]
+
+
+def test_where_evidence_was_lost_adds_up(small):
+    _, s = run(small("law_enforcement.investigators=20"))
+    assert sum(s[f"evidence_lost_at_{stage}"] for stage in STAGE_NAMES) == s["evidence_lost"]
+    assert sum(s[f"evidence_lost_us_at_{stage}"] for stage in STAGE_NAMES) == s["evidence_lost_us"]
+    assert s["evidence_lost_us_at_mlat"] == 0 and s["evidence_lost_at_mlat"] == s["evidence_lost_foreign"]
+
+
+def test_the_headline_is_the_us_rate_and_pooling_is_only_for_scripts(small):
+    _, s = run(small())
+    keys = list(s)
+    assert keys.index("evidence_lost_rate_us") < keys.index("evidence_lost_rate_foreign") < keys.index("evidence_lost_rate")
+    assert s["evidence_lost_rate_us"] == pytest.approx(
+        s["evidence_lost_us"] / (s["evidence_lost_us"] + s["legal_process_served_us"]))
 
 
 def test_same_seed_gives_identical_results_and_series(small):
@@ -60,53 +93,89 @@ def test_different_seeds_give_different_results(small):
 
 
 def test_policy_changes_see_the_same_reports(small):
-    """Common random numbers: arrivals and routing do not depend on window or staffing."""
+    """Common random numbers: arrivals, routing and case facts do not depend on window, staffing or order."""
     base = run(small())[1]
     for change in (["retention.window_days=365"], ["law_enforcement.investigators=200"],
-                   ["ncmec.triage_policy=fifo"], ["law_enforcement.wilson_share=1.0"]):
+                   ["ncmec.triage_policy=fifo"], ["law_enforcement.wilson_share=1.0"],
+                   ["law_enforcement.priority_policy=quality_first"], ["law_enforcement.backlog_limit_days=30"]):
         other = run(small(*change))[1]
-        for key in ("reports", "referred_us", "referred_foreign", "legal_process_needed"):
+        for key in ("reports", "referred_us", "referred_foreign", "legal_process_needed", "legal_process_needed_us"):
             assert other[key] == base[key], (change, key)
 
 
 @pytest.mark.parametrize(("short", "long"), [(30, 90), (90, 180), (90, 365), (365, 730)])
 def test_a_longer_window_never_loses_more_evidence(small, short, long):
-    lost_short = run(small(f"retention.window_days={short}"))[1]["evidence_lost"]
-    lost_long = run(small(f"retention.window_days={long}"))[1]["evidence_lost"]
-    assert lost_long <= lost_short
+    """The window changes no one's workload (expired cases go on), so on the same draws it can only help."""
+    lost_short = run(small(f"retention.window_days={short}", "law_enforcement.investigators=30"))[1]
+    lost_long = run(small(f"retention.window_days={long}", "law_enforcement.investigators=30"))[1]
+    assert lost_long["evidence_lost_us"] <= lost_short["evidence_lost_us"]
+    assert lost_long["evidence_lost"] <= lost_short["evidence_lost"]
 
 
 def test_the_one_year_window_loses_clearly_less_than_90_days(small):
-    rate_90 = run(small("retention.window_days=90"))[1]["evidence_lost_rate"]
-    rate_365 = run(small("retention.window_days=365"))[1]["evidence_lost_rate"]
+    rate_90 = run(small("retention.window_days=90"))[1]["evidence_lost_rate_us"]
+    rate_365 = run(small("retention.window_days=365"))[1]["evidence_lost_rate_us"]
     assert rate_365 < 0.5 * rate_90
 
 
-def test_unlimited_staff_loses_no_more_than_limited_staff(small):
-    # Without 2703(f) requests a report's deadline is fixed, so earlier intake can only help.
-    limited = run(small("retention.preservation_request_share=0", "law_enforcement.investigators=20"))[1]
-    unlimited = run(small("retention.preservation_request_share=0", *UNLIMITED))[1]
-    assert unlimited["evidence_lost"] <= limited["evidence_lost"]
-    assert unlimited["evidence_lost"] < limited["evidence_lost"]  # the limit binds in this scenario
-
-
-def test_unlimited_staff_leaves_no_queue(small):
-    model, _ = run(small(*UNLIMITED))
+def test_unlimited_staff_leaves_no_queue_and_loses_only_to_waits_outside_investigators_hands(small):
+    model, s = run(small(*UNLIMITED))
     daily = model.timeseries()
     assert daily["ncmec_backlog"].max() == 0 and daily["agency_backlog"].max() == 0
+    assert s["closed_unworked"] == 0
+    assert s["evidence_lost_us"] == s["evidence_lost_us_at_identification"] + s["evidence_lost_us_at_drafting"] \
+        + s["evidence_lost_us_at_warrant"]
 
 
-def test_preservation_requests_reduce_losses(small):
-    without = run(small("retention.preservation_request_share=0"))[1]["evidence_lost"]
-    every = run(small("retention.preservation_request_share=1"))[1]["evidence_lost"]
-    assert every < without
+def test_an_overloaded_agency_closes_referrals_so_backlog_and_memory_stay_bounded(small):
+    model, s = run(small("law_enforcement.investigators=4", "run.days=400"))
+    daily = model.timeseries()
+    assert s["closed_unworked_us"] > 0.5 * s["referred_us"]
+    assert s["undecided"] == 0
+    limit = model.params.law_enforcement.backlog_limit_days
+    referrals_a_day = s["referred_us"] / (400 - 30)
+    assert daily["agency_backlog"].max() < 1.2 * limit * referrals_a_day   # not more than the limit's worth
+    assert model.store.in_flight < 0.25 * s["reports"]
 
 
-def test_wilson_warrants_delay_legal_process(small):
-    none = run(small("law_enforcement.wilson_share=0", "platforms.X.automated_share=1", *UNLIMITED))[1]
-    every = run(small("law_enforcement.wilson_share=1", "platforms.X.automated_share=1", *UNLIMITED))[1]
-    assert every["median_days_to_legal_process"] > none["median_days_to_legal_process"]
-    assert every["evidence_lost"] >= none["evidence_lost"]
+def test_without_a_backlog_limit_an_overloaded_run_ends_at_the_drain_cap_with_undecided_reports(small):
+    _, s = run(small("law_enforcement.investigators=4", "law_enforcement.backlog_limit_days=3650",
+                     "run.drain_max_days=30"))
+    assert s["drain_days"] == 30 and s["undecided"] > 0
+
+
+def test_the_drain_follows_counted_reports_until_decided(small):
+    model, s = run(small("retention.window_days=365"))
+    assert s["drain_days"] > 0 and s["undecided"] == 0
+    assert model.day == model.params.run.days + s["drain_days"]
+    assert s["days"] == model.params.run.days
+
+
+def test_urgent_first_serves_urgent_reports_before_others():
+    scenario = Scenario.model_validate({
+        "run": {"days": 3, "warmup_days": 0},
+        "platforms": [{"name": "P", "reports_per_day": 2000.0, "urgent_share": 0.05, "known_content_share": 0.0}],
+        "ncmec": {"analysts": 1, "reports_per_analyst_day": 200.0, "triage_policy": "urgent_first"},
+    })
+    model = RetentionModel(scenario)
+    model.step()
+    waiting = model.ncmec.queue.rows
+    assert 1500 < len(waiting) < 1900                # 200 of about 2,000 were triaged
+    assert not model.store.urgent[waiting].any()     # and the about 100 urgent ones were among them
+
+
+def test_cases_in_progress_come_before_new_referrals_at_an_agency(small):
+    model = RetentionModel(small("law_enforcement.investigators=10"))
+    for _ in range(60):
+        model.step()
+    queue = model.casework.queue
+    for agency in model.agencies:
+        steps = model.store.step[agency.waiting()]
+        if (steps == Step.REVIEW).any() and (steps != Step.REVIEW).any():
+            first_review = int(np.argmax(steps == Step.REVIEW))
+            urgent = model.store.urgent[agency.waiting()]
+            assert (steps[first_review:][~urgent[first_review:]] == Step.REVIEW).all()
+    assert len(queue) == sum(a.work_waiting for a in model.agencies)
 
 
 def test_bundling_turns_viral_copies_into_informational_reports(small):
@@ -118,39 +187,31 @@ def test_bundling_turns_viral_copies_into_informational_reports(small):
 
 
 def test_a_surge_adds_reports_only_during_the_surge(small):
-    plain = run(small())[0].timeseries()
+    plain = run(small())[0].timeseries().set_index("day")["reports_filed"]
     surge = run(small("demand.surges=[{start_day=100, duration_days=10, multiplier=3.0}]"))[0].timeseries()
-    during = surge["day"].between(100, 109)
-    assert surge.loc[during, "reports_filed"].mean() > 2.5 * plain.loc[during, "reports_filed"].mean()
-    assert surge.loc[surge["day"] < 100, "reports_filed"].equals(plain.loc[plain["day"] < 100, "reports_filed"])
-
-
-def test_urgent_first_serves_urgent_reports_before_others():
-    scenario = Scenario.model_validate({
-        "run": {"days": 3, "warmup_days": 0},
-        "platforms": [{"name": "P", "reports_per_day": 2000, "urgent_share": 0.05, "known_content_share": 0}],
-        "ncmec": {"analysts": 1, "reports_per_analyst_day": 200, "triage_policy": "urgent_first"},
-    })
-    model = RetentionModel(scenario)
-    model.step()
-    waiting = model.ncmec_queue.rows
-    assert 1500 < len(waiting) < 1900                # 200 of about 2,000 were triaged
-    assert not model.store.urgent[waiting].any()   # and the about 100 urgent ones were among them
-
-
-def test_memory_follows_reports_in_flight(small):
-    model, summary = run(small("run.days=400", *UNLIMITED))
-    assert model.store.in_flight < summary["reports"] / 5
+    surge = surge.set_index("day")["reports_filed"]
+    assert surge.loc[100:109].mean() > 2.5 * plain.loc[100:109].mean()
+    assert surge.loc[:99].equals(plain.loc[:99])
 
 
 def test_daily_series_has_the_documented_columns(small):
-    model, _ = run(small())
+    model, s = run(small())
     daily = model.timeseries()
     assert list(daily.columns) == list(DAILY_SERIES)
-    assert len(daily) == 241  # day 0 and 240 days
+    assert len(daily) == 1 + 240 + s["drain_days"]  # day 0, the run and the drain
     assert daily["evidence_lost"].is_monotonic_increasing
-    agencies = model.datacollector.get_agenttype_vars_dataframe(type(model.agencies[0]))
+    assert daily["lost_today"].sum() == daily["evidence_lost"].iloc[-1]
+    agencies = model.datacollector.get_agenttype_vars_dataframe(Agency)
     assert set(agencies.columns) >= {"backlog", "utilisation"}
+
+
+def test_flows_cover_every_counted_report(small):
+    model, s = run(small())
+    flows = model.flows()
+    into_ncmec = sum(n for a, b, n in flows if b == "NCMEC")
+    assert into_ncmec == s["reports"]
+    needed_us = sum(n for a, b, n in flows if a == "US: platform legal process needed")
+    assert needed_us == s["legal_process_needed_us"]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -159,8 +220,8 @@ def test_daily_series_has_the_documented_columns(small):
 def test_property_conservation_and_window_monotonicity(small, seed, windows, investigators):
     short, long = sorted(windows)
     base = ["run.days=150", f"law_enforcement.investigators={investigators}"]
-    s_short = run(small(f"retention.window_days={short}", *base), seed=seed)[1]
-    s_long = run(small(f"retention.window_days={long}", *base), seed=seed)[1]
-    assert conserved(s_short) and conserved(s_long)
+    m_short, s_short = run(small(f"retention.window_days={short}", *base), seed=seed)
+    m_long, s_long = run(small(f"retention.window_days={long}", *base), seed=seed)
+    assert conserved(m_short, s_short) and conserved(m_long, s_long)
     assert s_long["evidence_lost"] <= s_short["evidence_lost"]
-    assert np.isclose(s_short["reports"], s_long["reports"])
+    assert s_short["reports"] == s_long["reports"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.reports import Calendar, PriorityQueue, ReportStore
+from model.reports import Calendar, PriorityQueue, ReportStore, queue_key
 
 
 def rows(*values: int) -> np.ndarray:
@@ -138,3 +138,68 @@ class TestCalendar:
         cal = Calendar()
         cal.schedule(rows(7, 8), np.array([2, 9]))
         assert sorted(cal.rows()) == [7, 8]
+
+
+class TestQueueGroupsAgeAndTiers:
+    """What the agencies' shared queue needs: groups popped apart, referrals dropped by age, expired tiers demoted."""
+
+    def test_each_group_pops_only_its_own_prefix(self):
+        costs = np.ones(6)
+        q = PriorityQueue()
+        keys = np.array([queue_key(1, 0, day, group) for group, day in ((0, 3), (1, 1), (0, 1), (1, 2), (2, 1), (0, 2))])
+        q.push(rows(0, 1, 2, 3, 4, 5), keys)
+        taken, used = q.pop_budget(costs, 2.0, group=0)
+        assert list(taken) == [2, 5] and used == 2.0     # group 0 in entry order; groups 1 and 2 untouched
+        assert list(q.group_rows(1)) == [1, 3] and list(q.group_rows(2)) == [4]
+        assert list(q.pop_budget(costs, 10.0, group=1)[0]) == [1, 3]
+
+    def test_rows_that_entered_before_a_day_are_dropped_whatever_their_tier(self):
+        q = PriorityQueue()
+        q.push(rows(0, 1, 2, 3), np.array([queue_key(0, 0, 5), queue_key(3, 0, 9), queue_key(3, 0, 4), queue_key(1, 7, 6)]))
+        dropped = q.drop_entered_before(6)
+        assert sorted(dropped) == [0, 2]
+        assert sorted(q.rows) == [1, 3] and len(q) == 2
+        assert q.mean_wait(10) == pytest.approx(10 - (9 + 6) / 2)
+        assert len(q.drop_entered_before(6)) == 0       # nothing left that old
+
+    def test_a_row_pushed_again_with_an_old_entry_day_can_be_dropped_again(self):
+        q = PriorityQueue()
+        q.push(rows(0), queue_key(1, 0, 2))
+        assert list(q.drop_entered_before(5)) == [0]
+        q.push(rows(0), queue_key(1, 0, 2))
+        assert list(q.drop_entered_before(5)) == [0]
+
+    def test_demote_moves_orders_below_a_bound_behind_the_other_tiers_keeping_entry_days(self):
+        q = PriorityQueue()
+        deadlines = {0: 10, 1: 20, 2: 12}
+        q.push(rows(0, 1, 2), np.array([queue_key(1, deadlines[r], 100 + r) for r in range(3)]))
+        q.push(rows(3), queue_key(2, 0, 50))
+        q.demote(1, 13, 9)                                # deadlines 10 and 12 have passed on day 13
+        assert list(q.pop(4)) == [1, 3, 0, 2]             # unexpired, then tier 2, then the expired in entry order
+        assert len(q) == 0
+
+    def test_demote_touches_only_its_group(self):
+        q = PriorityQueue()
+        q.push(rows(0, 1), np.array([queue_key(1, 5, 1, group=0), queue_key(1, 5, 1, group=1)]))
+        q.demote(1, 10, 9, group=1)
+        assert q.pop_budget(np.ones(2), 5.0, group=0)[0].tolist() == [0]
+        assert q.group_rows(1).tolist() == [1]
+
+
+class TestCalendarItems:
+    def test_items_lists_every_waiting_row_with_its_due_day(self):
+        cal = Calendar()
+        cal.schedule(rows(1, 2), 7)
+        cal.schedule(rows(3, 4), np.array([9, 5]))
+        found, days = cal.items()
+        assert sorted(zip(found.tolist(), days.tolist(), strict=True)) == [(1, 7), (2, 7), (3, 9), (4, 5)]
+
+
+def test_store_columns_are_declared_once_with_their_dtypes():
+    from model.reports import COLUMNS
+    store = ReportStore(capacity=16)
+    assert {"created", "deadline", "quality", "step", "work", "identification_days"} <= set(COLUMNS)
+    for name, dtype in COLUMNS.items():
+        assert getattr(store, name).dtype == dtype and len(getattr(store, name)) == store.capacity
+    store.allocate(40)
+    assert all(len(getattr(store, name)) == store.capacity for name in COLUMNS)

@@ -17,7 +17,8 @@ from model.params import Scenario
 
 #: One platform whose every report is an actionable, US-located referral that needs legal process.
 PURE_CASES = {"automated_share": 0.0, "urgent_share": 0.0, "viral_share": 0.0, "known_content_share": 0.0,
-              "quality_share": 1.0, "us_share": 1.0, "unknown_location_share": 0.0, "actionable_share": 1.0}
+              "quality_share": 1.0, "quality_signal": 0.0, "us_share": 1.0, "unknown_location_share": 0.0,
+              "actionable_share": 1.0}
 
 #: One ICAC agency takes every US referral; the federal agency has no staff and gets none.
 ONE_AGENCY = [{"name": "A", "kind": "icac", "routing_share": 1.0, "staff_share": 1.0},
@@ -25,30 +26,25 @@ ONE_AGENCY = [{"name": "A", "kind": "icac", "routing_share": 1.0, "staff_share":
               {"name": "Foreign", "kind": "foreign", "routing_share": 1.0, "staff_share": 1.0}]
 
 UNLIMITED_ANALYSTS = {"analysts": 100_000, "reports_per_analyst_day": 1e6}
+#: Investigators without limit, and a case that is review then drafting (no warrant, no identification).
+UNLIMITED_INVESTIGATORS = {"investigators": 10_000_000, "legal_process_share": 1.0, "wilson_share": 0.0,
+                           "identification_share": 0.0, "work_sigma": 0.0, "follow_up_hours": 0.0,
+                           "priority_policy": "fifo", "backlog_limit_days": 3650}
 
 
 def scenario(*, days: int, warmup: int = 0, seed: int = 1, window: int = 90, reports_per_day: float = 2000.0,
              platform: dict[str, Any] | None = None, ncmec: dict[str, Any] | None = None,
              law_enforcement: dict[str, Any] | None = None, retention: dict[str, Any] | None = None) -> Scenario:
-    """A validation scenario: pure cases, unlimited analysts, one agency, no 2703(f) requests."""
+    """A validation scenario: pure cases, unlimited analysts and investigators, one agency, no 2703(f) letters."""
     return Scenario.model_validate({
         "name": "validation",
         "run": {"days": days, "warmup_days": warmup, "seed": seed},
         "retention": {"window_days": window, "preservation_request_share": 0.0, **(retention or {})},
         "platforms": [{"name": "P", "reports_per_day": reports_per_day, **PURE_CASES, **(platform or {})}],
         "ncmec": {**UNLIMITED_ANALYSTS, "referral_delay_days": 0, "triage_policy": "fifo", **(ncmec or {})},
-        "law_enforcement": {"investigators": 10_000_000, "cases_per_investigator_month": 10_000,
-                            "legal_process_share": 1.0, "wilson_share": 0.0, "priority_policy": "fifo",
-                            **(law_enforcement or {})},
+        "law_enforcement": {**UNLIMITED_INVESTIGATORS, **(law_enforcement or {})},
         "agencies": ONE_AGENCY,
     })
-
-
-def window_flows(model: Any, first_day: int) -> tuple[int, int]:
-    """Counted reports lost and served in time on days after `first_day` (from the daily series)."""
-    daily = model.timeseries()
-    later = daily[daily["day"] > first_day]
-    return int(later["lost_today"].sum()), int(later["served_today"].sum())
 
 
 # --- delays -----------------------------------------------------------------------------------
@@ -60,10 +56,9 @@ def ceil_lognormal_pmf(median: float, sigma: float, n: int) -> np.ndarray:
     return pmf
 
 
-def delay_exceeds(window: int, *, referral_delay: int, median: float, sigma: float,
-                  warrant_share: float = 0.0, warrant_median: float = 7.0, warrant_sigma: float = 0.7) -> float:
-    """P(referral delay + ceil(LN1) [+ ceil(LN2) with prob. warrant_share] > window), by convolution."""
-    budget = window - referral_delay          # process days allowed
+def delay_exceeds(budget: int, *, median: float, sigma: float, warrant_share: float = 0.0,
+                  warrant_median: float = 7.0, warrant_sigma: float = 0.7) -> float:
+    """P(ceil(LN1) [+ ceil(LN2) with prob. warrant_share] > budget) for an integer `budget` of days, by convolution."""
     if warrant_share == 0.0:
         return float(stats.lognorm.sf(budget, s=sigma, scale=median))
     n = budget + 1
@@ -75,28 +70,6 @@ def delay_exceeds(window: int, *, referral_delay: int, median: float, sigma: flo
 
 
 # --- one capacity-limited FIFO stage ----------------------------------------------------------
-
-def lindley_path(arrivals: np.ndarray, capacity: int, window: int, first_counted: int,
-                 last_day: int) -> tuple[int, int]:
-    """Exact losses on a given arrival path: a day-granular FIFO stage serving `capacity` a day.
-
-    ``arrivals[t]`` reports arrive on day t (index 0 = day 1) and are served the same day if capacity
-    allows. A report's wait is the days from arrival to service; it is lost if the wait exceeds the
-    window (counted on its deadline day, if that is within the run) and served in time otherwise (if
-    served within the run). Returns (lost, served) over reports arriving after `first_counted`.
-    """
-    backlog = 0
-    lost = served = 0
-    for index, a in enumerate(arrivals.tolist()):
-        day = index + 1
-        if day > first_counted and a:
-            position = backlog + np.arange(1, a + 1)               # place in line, 1 = first
-            wait = -(-position // capacity) - 1                      # ceil(position / c) - 1 days
-            lost += int(((wait > window) & (day + window <= last_day)).sum())
-            served += int(((wait <= window) & (day + wait <= last_day)).sum())
-        backlog = max(0, backlog + a - capacity)
-    return lost, served
-
 
 def stationary_loss(rate: float, capacity: int, window: int, size: int = 4000) -> float:
     """P(wait > window) for a random report at stationarity, from the backlog's Markov chain.

@@ -16,7 +16,7 @@ from model import load_scenario
 from model.experiments import paired_table, replication_seeds, run_replications
 
 SMALL = ["run.days=300", "run.warmup_days=30", "platforms.X.reports_per_day=400",
-         "law_enforcement.investigators=34", "foreign.investigators=240"]
+         "law_enforcement.investigators=38", "foreign.investigators=240"]
 R = 10
 
 
