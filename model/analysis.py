@@ -27,20 +27,16 @@ from scipy import stats
 
 from model.designs import RunTask
 from model.experiments import replication_seeds
+from model.metrics import METRICS
 from model.params import Scenario
 from model.result_store import load_results, read_manifest
 from model.runners import Simulate, execute_run, map_unordered, open_executor, progress_bar
 from model.sweep_spec import RUN_COLUMNS, SweepError
 
-#: Numeric summary columns that describe a run rather than measure an outcome.
-NOT_METRICS = ("days", "wall_seconds")
 
-
-def metric_columns(results: pd.DataFrame, factors: Sequence[str]) -> list[str]:
-    """The numeric outcome columns of a results frame (not run columns, factors or descriptions)."""
-    skip = {*RUN_COLUMNS, *factors, "error", *NOT_METRICS}
-    return [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])
-            and not pd.api.types.is_bool_dtype(results[c])]
+def metric_columns(results: pd.DataFrame, factors: Sequence[str] = ()) -> list[str]:
+    """The outcome columns of a results frame: the summary metrics (model.metrics.METRICS) it holds."""
+    return [c for c in results.columns if c in METRICS and c not in factors]
 
 
 def _check_metrics(requested: Sequence[str] | None, available: Sequence[str]) -> list[str]:

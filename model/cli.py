@@ -148,27 +148,52 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from model.experiments import compare
+    from model.experiments import compare, headline, rule_pair
+    from model.metrics import METRICS
 
     if args.replications < 1:
         raise BadInput(f"--replications {args.replications}: must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise BadInput(f"--workers {args.workers}: must be at least 1")
     overrides = _overrides(args)
-    for name in (args.a, args.b):  # validate both before any run
-        load_scenario(name, overrides)
-    table = compare(args.a, args.b, replications=args.replications, overrides=overrides,
-                    workers=args.workers, progress=sys.stderr.isatty())
-    a, b = table.attrs["a"], table.attrs["b"]
+    a = args.a or "baseline_90day"
+    b = None if args.a and not args.b else (args.b or "report_act_1yr")
+    for name, side in ((a, args.set_a), (b, args.set_b)):  # bad input before any run
+        if name is not None:
+            load_scenario(name, [*overrides, *(side or [])])
+    if b is None:
+        rule_pair(load_scenario(a, overrides))
+    table = compare(a, b, replications=args.replications, overrides=overrides, overrides_a=args.set_a or (),
+                    overrides_b=args.set_b or (), workers=args.workers, progress=sys.stderr.isatty())
+    attrs = table.attrs
+    if attrs["differs"]:
+        shown = ", ".join(attrs["differs"][:6]) + (", ..." if len(attrs["differs"]) > 6 else "")
+        print(f"tipline: warning: A and B differ in {len(attrs['differs'])} keys that are not policy or staffing "
+              f"({shown}): the difference is not the effect of a policy alone", file=sys.stderr)
     if args.json:
-        payload = {"a": a, "b": b, "replications": args.replications, "seeds": table.attrs["seeds"],
-                   "confidence": table.attrs["confidence"],
-                   "metrics": {m: {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                                   for k, v in row.items()} for m, row in table.to_dict("index").items()}}
+        payload = {"a": attrs["a"], "b": attrs["b"], "replications": args.replications, "seeds": attrs["seeds"],
+                   "confidence": attrs["confidence"], "headline": attrs["headline"],
+                   "headline_foreign": headline(table, "foreign"), "differs": attrs["differs"],
+                   "metrics": {m: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+                               for m, row in table.to_dict("index").items()},
+                   "flows": {side: [list(edge) for edge in edges] for side, edges in attrs["flows"].items()}}
         print(json.dumps(payload))
         return EXIT_OK
-    print(f"A = {a}, B = {b}; {args.replications} paired replications (common random numbers); "
-          f"difference = B - A with its 95% confidence interval")
-    rows = [(m, r["a"], r["b"], r["difference"], r["ci_low"], r["ci_high"]) for m, r in table.iterrows()]
-    print_table(rows, ("metric", "A", "B", "B - A", "95% CI low", "95% CI high"))
+    print(attrs["headline"])
+    print(headline(table, "foreign"))
+    print(f"A = {attrs['a']}, B = {attrs['b']}: the same {args.replications} seeds for both (common random numbers); "
+          "counted reports are those created after the warm-up, each followed to its outcome.\n")
+    rows = []
+    for metric, r in table.iterrows():
+        share = METRICS[metric].is_share
+        def cell(x: float, diff: bool = False, share: bool = share) -> str:
+            if not math.isfinite(x):
+                return "-"
+            return (f"{100 * x:+.1f} pt" if diff else f"{100 * x:.1f}%") if share else f"{x:+,.1f}" if diff else f"{x:,.1f}"
+        rows.append((metric, METRICS[metric].unit, cell(r["a"]), cell(r["b"]), cell(r["difference"], True),
+                     cell(r["ci_low"], True), cell(r["ci_high"], True)))
+    level = f"{attrs['confidence']:.0%}"
+    print_table(rows, ("metric", "unit", "A", "B", "B - A", f"{level} CI low", f"{level} CI high"))
     return EXIT_OK
 
 
@@ -195,7 +220,8 @@ def cmd_params(args: argparse.Namespace) -> int:
             ranges = f"allowed {p.allowed}" if p.allowed else ""
             if p.plausible:
                 ranges += f"; plausible {p.plausible_text()}"
-            print(f"{p.key} = {p.value} {p.unit}".rstrip() + (f"  ({ranges})" if ranges else ""))
+            print(textwrap.fill(f"{p.key} = {p.value} {p.unit}".rstrip() + (f"  ({ranges})" if ranges else ""), width,
+                                subsequent_indent="    "))
             for text in (p.meaning, f"source: {p.source}"):
                 if text:
                     print(textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    "))
@@ -253,13 +279,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     cmp = commands.add_parser(
-        "compare", help="paired comparison of two scenarios with confidence intervals",
-        description="Run scenarios A and B on the same seeds (common random numbers) and print, per metric, "
-                    "A, B, B - A and the 95%% confidence interval of the difference.")
-    cmp.add_argument("a", nargs="?", default="baseline_90day", help="scenario A (default: baseline_90day)")
-    cmp.add_argument("b", nargs="?", default="report_act_1yr", help="scenario B (default: report_act_1yr)")
+        "compare", help="paired comparison of two scenarios (or of two retention rules) with confidence intervals",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run scenarios A and B on the same seeds (common random numbers) and print a headline sentence "
+                    "(the US rate under each with its confidence interval, and the difference), then, per metric, "
+                    "A, B, B - A and the 95% confidence interval of the difference.\n\n"
+                    "  tipline compare                 baseline_90day vs report_act_1yr (the national scenario)\n"
+                    "  tipline compare x_platform      x_platform under the 90-day rule vs one-year retention\n"
+                    "  tipline compare A.toml B.toml   any two scenarios (a warning if they differ beyond policy)")
+    cmp.add_argument("a", nargs="?", help="scenario A (default: baseline_90day)")
+    cmp.add_argument("b", nargs="?", help="scenario B (default: report_act_1yr; with A alone, A under one-year retention)")
     cmp.add_argument("--replications", "-r", type=int, default=5, help="paired replications (default: 5)")
-    add_set_option(cmp)
+    cmp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a parameter of both A and B (repeatable), e.g. law_enforcement.investigators=200")
+    cmp.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only (repeatable)")
+    cmp.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only (repeatable)")
     cmp.add_argument("--seed", type=int, help="root seed of the replications (default: A's run.seed)")
     cmp.add_argument("--days", type=int, help="simulated days for both")
     cmp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")

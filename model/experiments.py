@@ -3,6 +3,9 @@
 Replication ``i`` of both scenarios uses the same seed, so both see the same reports and the same
 per-report draws; only the policy differs. The difference is then estimated from the paired
 differences, whose variance is far smaller than that of two independent samples.
+
+:func:`compare` with one scenario compares it under the 90-day rule with itself under one-year
+retention. The result leads with the US rate (:func:`headline`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,18 @@ import pandas as pd
 from scipy import stats
 from tqdm import tqdm
 
+from model.metrics import METRICS
 from model.model import run
 from model.params import Scenario
-from model.scenarios import load_scenario
+from model.scenarios import load_scenario, scenario_with
+from model.schema import parameters
 
-#: Summary keys that describe the run rather than measure it.
-NOT_METRICS = ("scenario", "seed", "days", "wall_seconds")
+#: The two preservation rules of 18 U.S.C. 2258A(h): before and after the REPORT Act (days).
+OLD_RULE_DAYS, REPORT_ACT_DAYS = 90, 365
+#: Scenario keys that are policy or staffing choices: A and B may differ in these without a warning.
+POLICY_PREFIXES = ("name", "description", "run.seed", "retention.", "ncmec.analysts", "ncmec.reports_per_analyst_day",
+                   "ncmec.triage_policy", "ncmec.bundling", "law_enforcement.", "foreign.investigators",
+                   "downstream.forensic_exams_per_day")
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:
@@ -33,16 +42,17 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
     return [int(s >> np.uint64(1)) for s in state]
 
 
-def _summary(scenario: Scenario, seed: int) -> dict[str, Any]:
-    return run(scenario, seed)[1]
+def _summary_and_flows(scenario: Scenario, seed: int) -> dict[str, Any]:
+    model, summary = run(scenario, seed)
+    return {**summary, "flows": model.flows()}
 
 
 def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int], workers: int | None = None,
                      progress: bool = False) -> list[list[dict[str, Any]]]:
     """Run every scenario on every seed (in worker processes if `workers` > 1).
 
-    Returns one list of summaries per scenario, in seed order. Results do not depend on `workers`.
-    `progress` shows a tqdm bar of finished runs (on stderr).
+    Returns one list of summaries per scenario, in seed order, each with its ``flows``. Results do not
+    depend on `workers`. `progress` shows a tqdm bar of finished runs (on stderr).
     """
     tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
     workers = min(workers or os.cpu_count() or 1, len(tasks))
@@ -50,11 +60,11 @@ def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int], worker
     if workers <= 1:
         results = []
         for scenario, seed in tasks:
-            results.append(_summary(scenario, seed))
+            results.append(_summary_and_flows(scenario, seed))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            futures = [pool.submit(_summary, scenario, seed) for scenario, seed in tasks]
+            futures = [pool.submit(_summary_and_flows, scenario, seed) for scenario, seed in tasks]
             for future in as_completed(futures):
                 future.result()  # raise early if a run failed
                 bar.update()
@@ -64,19 +74,35 @@ def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int], worker
     return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]
 
 
+def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, standard error and Student-t confidence interval of the finite values (NaN where undefined)."""
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan, math.nan
+    se = float(x.std(ddof=1) / math.sqrt(len(x)))
+    if se == 0:
+        return mean, 0.0, mean, mean
+    low, high = stats.t.interval(confidence, len(x) - 1, loc=mean, scale=se)
+    return mean, se, float(low), float(high)
+
+
 def paired_table(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]],
                  confidence: float = 0.95) -> pd.DataFrame:
-    """Per metric: mean of A and B, mean paired difference B - A, its standard error and CI."""
+    """Per metric (model.metrics.METRICS): mean of A and B with CIs, mean paired difference B - A and its CI."""
     rows = []
-    for metric in runs_a[0]:
-        if metric in NOT_METRICS:
-            continue
+    for metric in (m for m in runs_a[0] if m in METRICS):
         a = np.array([_number(r[metric]) for r in runs_a])
         b = np.array([_number(r[metric]) for r in runs_b])
-        diff = b - a
-        rows.append({"metric": metric, "a": _mean(a), "a_se": _se(a), "b": _mean(b), "b_se": _se(b),
-                     "difference": _mean(diff), "difference_se": _se(diff),
-                     **dict(zip(("ci_low", "ci_high"), _interval(diff, confidence), strict=True))})
+        a_mean, a_se, a_low, a_high = mean_interval(a, confidence)
+        b_mean, b_se, b_low, b_high = mean_interval(b, confidence)
+        d_mean, d_se, d_low, d_high = mean_interval(b - a, confidence)
+        rows.append({"metric": metric, "a": a_mean, "a_se": a_se, "a_low": a_low, "a_high": a_high,
+                     "b": b_mean, "b_se": b_se, "b_low": b_low, "b_high": b_high,
+                     "difference": d_mean, "difference_se": d_se, "ci_low": d_low, "ci_high": d_high})
     return pd.DataFrame(rows).set_index("metric")
 
 
@@ -84,43 +110,83 @@ def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def _mean(x: np.ndarray) -> float:
-    x = x[~np.isnan(x)]
-    return float(x.mean()) if len(x) else math.nan
+def headline(table: pd.DataFrame, route: str = "us") -> str:
+    """One sentence: the rate under A and B with their CIs, and the difference with its CI, in %."""
+    row = table.loc[f"evidence_lost_rate_{route}"]
+    level = f"{table.attrs.get('confidence', 0.95):.0%}"
+
+    def pct(x: float) -> str:
+        return "-" if not math.isfinite(x) else f"{100 * x:.1f}%"
+
+    def points(x: float) -> str:
+        return "-" if not math.isfinite(x) else f"{100 * x:+.1f}"
+
+    where = "US" if route == "us" else "Foreign (MLAT)"
+    return (f"{where} evidence lost before legal process: {table.attrs.get('a', 'A')} {pct(row['a'])} "
+            f"({level} CI {pct(row['a_low'])} to {pct(row['a_high'])}), {table.attrs.get('b', 'B')} {pct(row['b'])} "
+            f"({pct(row['b_low'])} to {pct(row['b_high'])}); difference {points(row['difference'])} percentage "
+            f"points ({level} CI {points(row['ci_low'])} to {points(row['ci_high'])}), "
+            f"{len(table.attrs.get('seeds', []))} paired replications.")
 
 
-def _se(x: np.ndarray) -> float:
-    x = x[~np.isnan(x)]
-    return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else math.nan
+def differing_keys(a: Scenario, b: Scenario) -> list[str]:
+    """Keys whose values differ between two scenarios and that are not policy or staffing choices."""
+    values_b = {p.key: p.value for p in parameters(b)}
+    values_a = {p.key: p.value for p in parameters(a)}
+    keys = set(values_a) | set(values_b)
+    return sorted(k for k in keys if values_a.get(k) != values_b.get(k) and not k.startswith(POLICY_PREFIXES))
 
 
-def _interval(x: np.ndarray, confidence: float) -> tuple[float, float]:
-    """Student-t confidence interval of the mean."""
-    x = x[~np.isnan(x)]
-    if len(x) < 2:
-        return math.nan, math.nan
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
+def rule_pair(scenario: Scenario) -> tuple[Scenario, Scenario]:
+    """The scenario under the 90-day rule and under REPORT Act one-year retention."""
+    return (scenario_with(scenario, [f"retention.window_days={OLD_RULE_DAYS}",
+                                     f'name="{scenario.name} (90-day rule)"']),
+            scenario_with(scenario, [f"retention.window_days={REPORT_ACT_DAYS}",
+                                     f'name="{scenario.name} (one-year retention)"']))
 
 
-def compare(a: str | Scenario = "baseline_90day", b: str | Scenario = "report_act_1yr",
-            replications: int = 5, overrides: Iterable[str] = (), seed: int | None = None,
-            workers: int | None = None, confidence: float = 0.95, progress: bool = False) -> pd.DataFrame:
+def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "report_act_1yr", replications: int = 5,
+            overrides: Iterable[str] = (), overrides_a: Iterable[str] = (), overrides_b: Iterable[str] = (),
+            seed: int | None = None, workers: int | None = None, confidence: float = 0.95,
+            progress: bool = False) -> pd.DataFrame:
     """Paired comparison of scenarios `a` and `b` over `replications` common seeds.
 
-    `overrides` (``key=value`` strings) apply to both scenarios. The seeds derive from `seed`
-    (default: scenario A's ``run.seed``). Returns one row per metric with columns ``a``, ``b``,
-    ``difference`` (B - A), their standard errors and the ``ci_low``/``ci_high`` interval; the
-    per-replication summaries are in ``table.attrs["runs"]``.
+    `b` None compares `a` under the 90-day rule with `a` under one-year retention. `overrides`
+    (``key=value`` strings) apply to both, `overrides_a` / `overrides_b` to one side. The seeds derive
+    from `seed` (default: scenario A's ``run.seed``). Returns one row per metric with columns ``a``,
+    ``b`` (means with ``*_se``, ``*_low``, ``*_high``), ``difference`` (B - A), its ``difference_se``
+    and ``ci_low``/``ci_high``; ``attrs`` hold the names, seeds, the per-replication summaries
+    (``runs``), the flows of the first replication of each (``flows``), keys in which A and B differ
+    beyond policy (``differs``) and the ``headline``.
+
+    Worker processes re-import the calling script: call this under ``if __name__ == "__main__":`` in
+    a script (or pass ``workers=1``).
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     overrides = list(overrides)
     scenario_a = a if isinstance(a, Scenario) else load_scenario(a, overrides)
-    scenario_b = b if isinstance(b, Scenario) else load_scenario(b, overrides)
+    if b is None:
+        scenario_a, scenario_b = rule_pair(scenario_a)
+    else:
+        scenario_b = b if isinstance(b, Scenario) else load_scenario(b, overrides)
+    if overrides_a:
+        scenario_a = scenario_with(scenario_a, overrides_a)
+    if overrides_b:
+        scenario_b = scenario_with(scenario_b, overrides_b)
     seeds = replication_seeds(scenario_a.run.seed if seed is None else seed, replications)
     runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress)
     table = paired_table(runs_a, runs_b, confidence)
     table.attrs.update(a=scenario_a.name, b=scenario_b.name, seeds=seeds, confidence=confidence,
-                       runs={"a": runs_a, "b": runs_b})
+                       runs={"a": [_without_flows(r) for r in runs_a], "b": [_without_flows(r) for r in runs_b]},
+                       flows={"a": runs_a[0]["flows"], "b": runs_b[0]["flows"]},
+                       differs=differing_keys(scenario_a, scenario_b))
+    table.attrs["headline"] = headline(table)
     return table
+
+
+def _without_flows(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k != "flows"}
+
+
+__all__ = ["compare", "headline", "mean_interval", "paired_table", "replication_seeds", "run_replications"]

@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model.agency import Agency
+from model.agency import Agency, Step
 from model.agents import ForensicLab, Ncmec, Platform, Routing
 from model.cases import CaseRules
 from model.casework import Casework
@@ -187,8 +187,17 @@ class RetentionModel(mesa.Model):
         Legal process already scheduled counts with its known outcome (served in time or not): once a case
         leaves the investigators' hands, its service day is fixed.
         """
+        waiting = self.waiting_cases()
+        self.outcomes.censor(self.casework.routes(waiting), self.day - self.store.created[waiting].astype(np.int64))
         return {"scenario": self.params.name, "seed": self.seed, "days": self.params.run.days,
                 "drain_days": self.drain_days, **self.outcomes.summary(self.day)}
+
+    def waiting_cases(self) -> np.ndarray:
+        """Counted cases needing legal process that still wait for NCMEC, investigators or a judge (a scan of rows)."""
+        store = self.store
+        rows = np.concatenate([self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows()])
+        rows = rows[store.counted[rows] & store.actionable[rows] & (store.step[rows] != Step.FOLLOW_UP)]
+        return rows[store.needs_process[rows]]
 
     def flows(self) -> list[tuple[str, str, int]]:
         """The counted reports' paths (from, to, reports), for a Sankey diagram."""

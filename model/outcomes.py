@@ -81,6 +81,7 @@ class Outcomes:
         self.served_on = np.zeros((2, horizon + 1), np.int64)
         self.lost_on = np.zeros((2, len(Stage), horizon + 1), np.int64)
         self.days_to_process = np.zeros((2, horizon + 1), np.int64)  # by route
+        self.censored = np.zeros((2, horizon + 1), np.int64)         # set by censor() before a summary
 
     # --- entering and leaving -------------------------------------------------------------------
 
@@ -232,12 +233,32 @@ class Outcomes:
         return out
 
     def _quantile(self, q: float, route: int | None = None) -> int | None:
-        """Days from report to legal process served (in time or late), lower q-quantile (one route, or all)."""
-        counts = self.days_to_process.sum(axis=0) if route is None else self.days_to_process[route]
-        total = counts.sum()
-        if total == 0:
+        """Days from report to legal process served (in time or late), lower q-quantile (one route, or all).
+
+        Kaplan-Meier per route: cases still waiting for investigators when the run stopped are
+        right-censored at their age (:attr:`censored`), so the quantile does not depend on how long the
+        run drained; both routes together are the mixture of the two, weighted by their cases. Cases
+        closed unworked never get legal process and are not counted.
+        """
+        routes = [route] if route is not None else [0, 1]
+        sizes = np.array([self.days_to_process[r].sum() + self.censored[r].sum() for r in routes], float)
+        if self.days_to_process[routes].sum() == 0:
             return None
-        return int(np.searchsorted(np.cumsum(counts), q * total))
+        cdf = sum(size / sizes.sum() * self._km_cdf(r) for r, size in zip(routes, sizes, strict=True) if size)
+        reached = np.flatnonzero(cdf >= q - 1e-12)
+        return int(reached[0]) if len(reached) else None
+
+    def _km_cdf(self, route: int) -> np.ndarray:
+        """Kaplan-Meier distribution function of days to legal process of one route."""
+        events, censored = self.days_to_process[route], self.censored[route]
+        at_risk = (events + censored)[::-1].cumsum()[::-1]
+        hazard = np.divide(events, at_risk, out=np.zeros(len(events)), where=at_risk > 0)
+        return 1.0 - np.cumprod(1.0 - hazard)
+
+    def censor(self, route: np.ndarray, age: np.ndarray) -> None:
+        """Cases needing legal process still waiting for investigators, `age` days after their report."""
+        self.censored = np.zeros_like(self.days_to_process)
+        np.add.at(self.censored, (route, np.minimum(age, self.horizon)), 1)
 
     def flows(self, platform_names: list[str], day: int) -> list[tuple[str, str, int]]:
         """The counted reports' paths as (from, to, reports) edges: platforms, NCMEC, routes, outcomes.

@@ -113,15 +113,32 @@ def test_equivalence_recovers_a_known_staffing(small):
     assert result.levels[low].ci_low <= 0 < result.levels[low - 1].ci_low
 
 
-def test_equivalence_command_reports_when_staff_cannot_close_the_gap(tmp_path, capsys):
+def test_equivalence_finds_the_staff_the_90_day_rule_needs(tmp_path, capsys):
     target = tmp_path / "one_year.toml"
     target.write_text('extends = "x_platform"\n[retention]\nwindow_days = 365\n')
     args = ["equivalence", "x_platform", str(target), "-r", "2", "--workers", "1", "--json",
             *(x for o in SMALL for x in ("--set", o)), "--set", "law_enforcement.investigators=20"]
     assert main(args) == 0
     payload = json.loads(capsys.readouterr().out)
+    assert payload["today"] == 20 and payload["staff_needed"] > 20
+    low, high = payload["interval"]
+    assert low <= payload["staff_needed"] <= high
+    levels = {lv["staff"]: lv for lv in payload["levels"]}
+    assert levels[20]["difference"] > 0 >= levels[payload["staff_needed"]]["difference"]
+    assert payload["answer"].startswith("x_platform needs")
+
+
+def test_equivalence_says_when_staff_cannot_close_the_gap(tmp_path, capsys):
+    """With the subpoenas' answers taking months, the 90-day rule loses evidence whatever the staffing."""
+    target = tmp_path / "one_year.toml"
+    target.write_text('extends = "x_platform"\n[retention]\nwindow_days = 365\n')
+    slow = ["law_enforcement.identification_share=1.0", "law_enforcement.identification_median_days=80"]
+    args = ["equivalence", "x_platform", str(target), "-r", "2", "--workers", "1", "--json",
+            *(x for o in [*SMALL, *slow] for x in ("--set", o)), "--set", "law_enforcement.investigators=20"]
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
     assert payload["staff_needed"] is None and payload["plateau"] is True
-    assert payload["answer"].startswith("Not reachable") and payload["today"] == 20
+    assert payload["answer"].startswith("Not reachable")
     levels = {lv["staff"]: lv for lv in payload["levels"]}
     assert levels[20]["difference"] > levels[max(levels)]["difference"] > 0  # staff helps, then stops helping
 

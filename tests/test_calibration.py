@@ -14,7 +14,7 @@ from model.scenarios import load_scenario
 def test_every_target_has_a_source_with_a_tag_and_a_tolerance():
     assert {t.regime for t in TARGETS} == set(REGIMES)
     for t in TARGETS:
-        assert t.source.startswith("calibration-sources §") and "[" in t.source
+        assert t.source.startswith("sources §") and "[" in t.source
         assert (t.rel_tol is None) != (t.abs_tol is None)
 
 

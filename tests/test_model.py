@@ -225,3 +225,13 @@ def test_property_conservation_and_window_monotonicity(small, seed, windows, inv
     assert conserved(m_short, s_short) and conserved(m_long, s_long)
     assert s_long["evidence_lost"] <= s_short["evidence_lost"]
     assert s_short["reports"] == s_long["reports"]
+
+
+def test_time_to_legal_process_does_not_depend_on_the_window(small):
+    """The window changes no workload, so the days to legal process must not change either: cases still
+    waiting when a shorter window's run stops draining are censored (Kaplan-Meier), not dropped."""
+    s90 = run(small("retention.window_days=90"))[1]
+    s365 = run(small("retention.window_days=365"))[1]
+    assert s90["drain_days"] < s365["drain_days"]
+    for key in ("median_days_to_legal_process_us", "p90_days_to_legal_process_us", "p90_days_to_legal_process"):
+        assert s90[key] == s365[key], key
