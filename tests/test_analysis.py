@@ -22,15 +22,15 @@ def test_point_summary_gives_means_and_student_t_intervals():
     results = pd.DataFrame({
         "run_id": range(6), "point": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2] * 2, "seed": [1, 2, 3] * 2,
         "w": [30] * 3 + [90] * 3, "error": [None, None, None, None, None, "ValueError: boom"],
-        "lost": [10.0, 12.0, 14.0, 5.0, 7.0, math.nan], "wall_seconds": [0.1] * 6})
+        "evidence_lost_us": [10.0, 12.0, 14.0, 5.0, 7.0, math.nan], "wall_seconds": [0.1] * 6, "drain_days": [3] * 6})
     table = point_summary(results, design).set_index(["point", "metric"])
-    assert list(table.index.get_level_values("metric").unique()) == ["lost"]  # wall_seconds is not a metric
-    first = table.loc[(0, "lost")]
+    assert list(table.index.get_level_values("metric").unique()) == ["evidence_lost_us"]  # run keys are not metrics
+    first = table.loc[(0, "evidence_lost_us")]
     assert (first["w"], first["runs"], first["failed"], first["mean"]) == (30, 3, 0, 12.0)
     assert first["ci_high"] - 12.0 == pytest.approx(4.302653 * 2 / math.sqrt(3), rel=1e-6)  # t(0.975, 2) * sd / sqrt(n)
-    second = table.loc[(1, "lost")]
+    second = table.loc[(1, "evidence_lost_us")]
     assert (second["runs"], second["failed"], second["mean"]) == (2, 1, 6.0)
-    third = table.loc[(2, "lost")]  # never run: present, without statistics
+    third = table.loc[(2, "evidence_lost_us")]  # never run: present, without statistics
     assert third["runs"] == 0 and math.isnan(third["mean"])
 
 
@@ -47,8 +47,9 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
     y = ishigami(x)
     n = len(y)
     results = pd.DataFrame({"run_id": range(2 * n), "point": np.repeat(np.arange(n), 2), "replication": [0, 1] * n,
-                            "seed": 0, "error": None, "y": np.repeat(y, 2) + np.tile([-0.01, 0.01], n)})
-    first, second = sobol_indices(results, design.manifest_design(), ["y"])
+                            "seed": 0, "error": None,
+                            "evidence_lost_us": np.repeat(y, 2) + np.tile([-0.01, 0.01], n)})
+    first, second = sobol_indices(results, design.manifest_design(), ["evidence_lost_us"])
     table = first.set_index("parameter")
     assert table["S1"].to_numpy() == pytest.approx([0.314, 0.442, 0.0], abs=0.05)
     assert table["ST"].to_numpy() == pytest.approx([0.558, 0.442, 0.244], abs=0.05)
