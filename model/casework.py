@@ -121,8 +121,8 @@ class Casework:
         review = self.store.step[rows] == Step.REVIEW
         self._close_unworked(rows[review], day)
         in_progress = rows[~review]
-        if len(in_progress):
-            self._enqueue(in_progress, self.store.received[in_progress])  # cases in progress keep their place
+        if len(in_progress):  # cases already opened are never closed for their age: queued again, ahead of referrals
+            self._enqueue(in_progress, day)
 
     def _close_unworked(self, rows: Rows, day: int) -> None:
         store = self.store
