@@ -239,17 +239,21 @@ class AgencySpec(Section):
                                       "(sources §3, §11)")
 
 
+#: US-located referrals per investigator-month of the task-force strata (national scenario) and each
+#: stratum's share of them: a spread like the published loads of 11 (Wyoming), 33 (Washington),
+#: 44 (Oregon 2024), 88 (Georgia) and 167 (Oregon 2023) (sources §3, §11). An assumption.
+TASK_FORCE_STRATA = (("ICAC lightly loaded", 0.15, 0.248), ("ICAC moderately loaded", 0.25, 0.248),
+                     ("ICAC heavily loaded", 0.25, 0.155), ("ICAC overloaded", 0.20, 0.077),
+                     ("ICAC severely overloaded", 0.15, 0.034))
+
+
 def _default_agencies() -> list[AgencySpec]:
-    """Task forces grouped by how well they are staffed: nationally about 20, 35 and 90 US referrals per
-    investigator-month (federal 35), within the published 11 (Wyoming), 33 (Washington), 44 (Oregon 2024),
-    88 (Georgia) and 167 (Oregon 2023) (sources §3, §11)."""
-    return [
-        AgencySpec(name="ICAC well staffed", kind="icac", routing_share=0.30, staff_share=0.374),
-        AgencySpec(name="ICAC typical", kind="icac", routing_share=0.45, staff_share=0.320),
-        AgencySpec(name="ICAC understaffed", kind="icac", routing_share=0.25, staff_share=0.069),
-        AgencySpec(name="Federal (FBI/HSI)", kind="federal", routing_share=1.0, staff_share=0.237),
-        AgencySpec(name="Foreign liaison", kind="foreign", routing_share=1.0, staff_share=1.0),
-    ]
+    """Task forces in five strata by load: about 15, 25, 40, 65 and 110 US referrals per investigator-month,
+    with 15%, 25%, 25%, 20% and 15% of the US-located referrals; federal agencies about 35 (sources §3, §11)."""
+    return [*(AgencySpec(name=name, kind="icac", routing_share=routing, staff_share=staff)
+              for name, routing, staff in TASK_FORCE_STRATA),
+            AgencySpec(name="Federal (FBI/HSI)", kind="federal", routing_share=1.0, staff_share=0.238),
+            AgencySpec(name="Foreign liaison", kind="foreign", routing_share=1.0, staff_share=1.0)]
 
 
 class LawEnforcement(Section):

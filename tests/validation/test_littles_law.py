@@ -124,7 +124,8 @@ def measured() -> tuple[dict[str, Meter], int]:
     return meters, model.day
 
 
-@pytest.mark.parametrize("name", ["ncmec", "ICAC well staffed", "ICAC typical", "ICAC understaffed",
+@pytest.mark.parametrize("name", ["ncmec", "ICAC lightly loaded", "ICAC moderately loaded", "ICAC heavily loaded",
+                                  "ICAC overloaded", "ICAC severely overloaded",
                                   "Federal (FBI/HSI)", "Foreign liaison", "legal process", "forensic"])
 def test_littles_law(measured, name):
     meters, days = measured
@@ -150,5 +151,5 @@ def test_the_queues_were_actually_loaded(measured):
     meters, _ = measured
     assert np.mean(meters["ncmec"].lengths) > 10
     assert np.mean(meters["legal process"].lengths) > 100
-    assert np.mean(meters["ICAC understaffed"].lengths) > 50
+    assert np.mean(meters["ICAC severely overloaded"].lengths) > 50
     assert np.mean(meters["forensic"].lengths) > 1
