@@ -14,7 +14,7 @@ from model.model import RetentionModel, run
 from model.params import Scenario
 from model.scenarios import ScenarioError, load_scenario
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["RetentionModel", "Scenario", "ScenarioError", "__version__", "compare", "load_scenario", "run"]
 

@@ -131,6 +131,10 @@ def test_shipped_sweeps_resolve_to_the_documented_designs():
     assert sobol.spec.design == "sobol" and len(sobol.factor_names) == 8
     assert len(sobol.points) == 128 * (8 + 2)
     assert sobol.keys["platforms.*.automated_share"] == ["platforms.X.automated_share"]
+    curve = resolve_design(*load_sweep("staffing_curve"))
+    assert curve.runs == 9 * 2 * 3 and curve.base.law_enforcement.investigators == 200
+    staffing = sorted({p["law_enforcement.investigators"] for p in curve.points})
+    assert staffing[0] == 200 / 4 and staffing[-1] == 200 * 4      # a quarter to four times today's
 
 
 # ---------------------------------------------------------------------------------------------- bad sweep files
