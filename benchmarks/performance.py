@@ -1,23 +1,29 @@
-"""Performance benchmarks of the model (issue 7): national run, scaling, and the sweep unit.
+"""Performance benchmarks of the model: the national run, scaling, and the sweep unit, side by side with a baseline.
 
-    python benchmarks/performance.py                 # all three, results to benchmarks/results-performance.json
-    python benchmarks/performance.py --only national --repeat 3
+    python benchmarks/performance.py                          # everything, into benchmarks/results-performance.json
+    python benchmarks/performance.py --only unit --repeat 5
+    python benchmarks/performance.py --baseline v0.1.0-ref     # the same cases measured on another git revision too
 
-Each measured run happens in a fresh subprocess, so its peak resident memory (ru_maxrss) is its own;
-wall time brackets model construction and `run_model()` only (not imports). The best of `--repeat`
-runs is reported for time, the largest for memory.
+Each measured run happens in a fresh subprocess, so its peak resident memory (ru_maxrss) is its own; wall
+time brackets model construction and the run to the end (the drain included), not imports. The best of
+`--repeat` runs is reported for time, the largest for memory. With ``--baseline REF`` the revision REF is
+checked out into a temporary git worktree and every case is measured there too, alternating with this
+checkout run by run, so both see the same machine load; the table gives both and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, resource, sys, time
 from model import load_scenario, RetentionModel
@@ -28,32 +34,43 @@ model.run_model()
 summary = model.summary()
 wall = time.perf_counter() - start
 print(json.dumps({"wall_seconds": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "days_simulated": int(model.day),
                   "reports_simulated": int(model.timeseries()["reports_filed"].sum()),
-                  "max_rows_in_flight": int(model.store.capacity),
-                  "evidence_lost_rate": summary["evidence_lost_rate"]}))
+                  "store_rows": int(model.store.capacity),
+                  "evidence_lost_rate_us": summary.get("evidence_lost_rate_us")}))
 """
 
 
-def measure(scenario: str, overrides: list[str], repeat: int) -> dict:
-    """Best wall time and largest peak memory of `repeat` fresh-process runs."""
-    runs = []
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, scenario, *overrides],
-                             capture_output=True, text=True, check=True).stdout
-        runs.append(json.loads(out))
+def run_once(source: Path, scenario: str, overrides: list[str]) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    out = subprocess.run([sys.executable, "-c", CHILD, scenario, *overrides], capture_output=True, text=True,
+                         check=True, cwd=source, env=env).stdout
+    return json.loads(out)
+
+
+def summarise(runs: list[dict]) -> dict:
     best = min(runs, key=lambda r: r["wall_seconds"])
-    return {"scenario": scenario, "overrides": overrides, "repeat": repeat,
-            "wall_seconds": round(best["wall_seconds"], 3),
-            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
-            "reports_simulated": best["reports_simulated"],
+    return {"wall_seconds": round(best["wall_seconds"], 3), "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+            "days_simulated": best["days_simulated"], "reports_simulated": best["reports_simulated"],
             "reports_per_second": round(best["reports_simulated"] / best["wall_seconds"]),
-            "store_capacity_rows": best["max_rows_in_flight"],
-            "evidence_lost_rate": best["evidence_lost_rate"]}
+            "store_rows": best["store_rows"], "evidence_lost_rate_us": best["evidence_lost_rate_us"]}
 
 
-def national(repeat: int) -> dict:
-    """Two years at 2023 volume (about 99,000 reports a day), one process."""
-    return measure("baseline_90day", [], repeat)
+def measure(label: str, scenario: str, overrides: list[str], repeat: int, baseline: Path | None) -> dict:
+    """Best wall time and largest peak memory of `repeat` fresh-process runs (and of the baseline's)."""
+    runs: dict[str, list[dict]] = {"current": [], "baseline": []}
+    for _ in range(repeat):
+        runs["current"].append(run_once(ROOT, scenario, overrides))
+        if baseline is not None:
+            runs["baseline"].append(run_once(baseline, scenario, overrides))
+    row = {"case": label, "scenario": scenario, "overrides": overrides, "repeat": repeat,
+           **summarise(runs["current"])}
+    if baseline is not None:
+        base = summarise(runs["baseline"])
+        row["baseline"] = base
+        row["speedup"] = round(base["wall_seconds"] / row["wall_seconds"], 2)
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def staffed(scale: float) -> list[str]:
@@ -63,40 +80,43 @@ def staffed(scale: float) -> list[str]:
             f"downstream.forensic_exams_per_day={250 * scale}"]
 
 
-def scaling(repeat: int) -> list[dict]:
-    """Volume 0.25x-2x over two years with staff scaled alike, 1x over four years, and 2x volume with
-    today's staff (overloaded: the backlog, and so the memory in use, grows every day)."""
-    rows = [measure("baseline_90day", staffed(s), repeat) for s in (0.25, 0.5, 1.0, 2.0)]
-    rows.append(measure("baseline_90day", ["run.days=1460"], repeat))
-    rows.append(measure("baseline_90day", ["demand.scale=2.0"], 1))
-    return rows
+CASES = {
+    "unit": [("x_platform two years", "x_platform", [])],
+    "national": [("national two years", "baseline_90day", [])],
+    "scaling": [*((f"national {s}x volume, staff scaled", "baseline_90day", staffed(s)) for s in (0.25, 0.5, 2.0, 4.0)),
+                *((f"national {y} year(s)", "baseline_90day", [f"run.days={180 + 365 * y}"]) for y in (1, 4)),
+                ("national 2x volume, today's staff (overloaded)", "baseline_90day", ["demand.scale=2.0"])],
+}
 
 
-def sweep_unit(repeat: int) -> dict:
-    """One x_platform two-year run: the unit of sweeps."""
-    return measure("x_platform", [], repeat)
+def worktree(ref: str) -> Path:
+    """A detached git worktree of `ref` in a temporary directory."""
+    path = Path(tempfile.mkdtemp(prefix="tipline-baseline-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True,
+                   capture_output=True)
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("national", "scaling", "unit"), action="append")
+    parser.add_argument("--only", choices=tuple(CASES), action="append")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", metavar="REF", help="also measure git revision REF (e.g. a tag or commit)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results-performance.json")))
     args = parser.parse_args()
-    only = set(args.only or ("national", "scaling", "unit"))
-    path = Path(args.out)
-    record = json.loads(path.read_text()) if path.exists() else {}
-    if "national" in only:
-        record["national"] = national(args.repeat)
-    if "scaling" in only:
-        record["scaling"] = scaling(max(1, args.repeat // 2))
-    if "unit" in only:
-        record["sweep_unit"] = sweep_unit(max(args.repeat, 5))
-    record["environment"] = {"python": sys.version.split()[0], "machine": platform.machine(),
-                             "cores": __import__("os").cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M"),
-                             "command": " ".join([Path(sys.executable).name, *sys.argv])}
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    baseline = worktree(args.baseline) if args.baseline else None
+    try:
+        rows = [measure(label, scenario, overrides, args.repeat if group != "scaling" else max(1, args.repeat // 2),
+                        baseline)
+                for group in (args.only or tuple(CASES)) for label, scenario, overrides in CASES[group]]
+    finally:
+        if baseline is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)
+    record = {"cases": rows, "baseline_ref": args.baseline,
+              "environment": {"python": sys.version.split()[0], "machine": platform.machine(), "cores": os.cpu_count(),
+                              "load_average_1min": round(os.getloadavg()[0], 2), "date": time.strftime("%Y-%m-%d %H:%M"),
+                              "command": " ".join(["benchmarks/performance.py", *sys.argv[1:]])}}
+    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

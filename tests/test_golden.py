@@ -1,0 +1,57 @@
+"""Golden results: every shipped scenario, shrunk to run in a second, gives exactly the stored summary.
+
+Refactoring and speed work must not change results; a change that alters model output updates these
+files in a commit that says why, with the CHANGELOG (``python -m tests.test_golden`` rewrites them).
+Each scenario runs 240 days (30 of warm-up) at a twentieth of its volume with its staff scaled alike, so the
+national scenarios keep their loads and every stage, policy and drain is exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from model import load_scenario, run
+from model.scenarios import SCENARIO_DIR
+
+GOLDEN = Path(__file__).with_name("golden")
+SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+SHRINK = 0.05
+
+
+def shrunk(name: str):
+    """The scenario over 240 days at a twentieth of its volume, every capacity scaled alike."""
+    full = load_scenario(name)
+    ds = full.downstream
+    overrides = ["run.days=240", "run.warmup_days=30", f"demand.scale={full.demand.scale * SHRINK}",
+                 f"ncmec.analysts={max(1, round(full.ncmec.analysts * SHRINK))}",
+                 f"law_enforcement.investigators={max(1, round(full.law_enforcement.investigators * SHRINK))}",
+                 f"foreign.investigators={max(1, round(full.foreign.investigators * SHRINK))}",
+                 f"downstream.forensic_exams_per_day={ds.forensic_exams_per_day * SHRINK}"]
+    if name == "task_force":   # already one task force: shrink only the run
+        overrides = overrides[:2]
+    return load_scenario(name, overrides)
+
+
+def summary_of(name: str) -> dict:
+    model, summary = run(shrunk(name))
+    summary.pop("wall_seconds")
+    return {"summary": summary, "flows": [list(edge) for edge in model.flows()],
+            "last_day": model.timeseries().iloc[-1].to_dict()}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_shipped_scenario_gives_its_golden_summary(name):
+    path = GOLDEN / f"{name}.json"
+    assert path.exists(), f"no golden file for {name}: run python -m tests.test_golden"
+    expected = json.loads(path.read_text())
+    assert json.loads(json.dumps(summary_of(name))) == expected
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or SCENARIOS:
+        (GOLDEN / f"{name}.json").write_text(json.dumps(summary_of(name), indent=1) + "\n")
+        print(f"wrote {GOLDEN / name}.json")
