@@ -11,30 +11,18 @@ one operation. :meth:`Agency.act` runs the agencies' day.
 
 from __future__ import annotations
 
-from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import mesa
 
+from model.cases import Step
 from model.outcomes import FOREIGN, US
 from model.params import AgencySpec
-from model.reports import ReportStore, Rows
+from model.reports import PriorityQueue, ReportStore, Rows
 from model.stage import StageAgent
 
-if TYPE_CHECKING:
-    from model.casework import Casework
-
 DAYS_PER_YEAR = 365
-
-
-class Step(IntEnum):
-    """A case's next piece of investigator work."""
-
-    REVIEW = 0      # read the referral; close it, or open a case
-    WARRANT = 1     # draft the Wilson/Maher warrant to open an unviewed file
-    IDENTIFY = 2    # draft the subpoenas that identify the suspect (platform subscriber data, ISP)
-    DRAFT = 3       # draft the legal process for the platform's content (urgent cases: the emergency request)
-    FOLLOW_UP = 4   # work the platform's answer (or a case that needs no platform legal process)
 
 
 class Agency(StageAgent):
@@ -47,16 +35,17 @@ class Agency(StageAgent):
             partition of the shared queue).
         investigators: its investigators (FTE).
         hours_per_investigator_year: their casework hours a year.
-        casework: the desk the agencies share.
+        queue: the agencies' shared queue; this agency's work is its partition `index`.
+        desk_day: the day of the desk the agencies share (``Casework.step``), run by :meth:`act`.
     """
 
     def __init__(self, model: mesa.Model, spec: AgencySpec, index: int, investigators: float,
-                 hours_per_investigator_year: float, casework: Casework) -> None:
+                 hours_per_investigator_year: float, queue: PriorityQueue, desk_day: Callable[[int], None]) -> None:
         super().__init__(model)
         self.spec, self.index, self.investigators = spec, index, investigators
         self.route = FOREIGN if spec.kind == "foreign" else US
         self.hours_per_day = investigators * hours_per_investigator_year / DAYS_PER_YEAR
-        self.casework = casework
+        self.queue, self.desk_day = queue, desk_day
         self.credit = 0.0           # hours not yet spent (a step may span days; letters may overdraw)
         self.used_today = 0.0
         self.reviews_waiting = 0    # referrals queued, not yet picked up
@@ -67,7 +56,7 @@ class Agency(StageAgent):
         """The agencies' day: arrivals, stale referrals closed, each agency's hours spent, legal process served."""
         first = next(iter(agencies), None)
         if first is not None:
-            first.casework.step(day)
+            first.desk_day(day)
 
     # --- Mesa reporters -------------------------------------------------------------------------
 
@@ -86,7 +75,7 @@ class Agency(StageAgent):
     def work(self, store: ReportStore) -> Rows:
         """Spend today's hours on this agency's queue in order; return the rows whose step is done."""
         self.credit += self.hours_per_day
-        done, used = self.casework.queue.pop_budget(store.work, self.credit, self.index)
+        done, used = self.queue.pop_budget(store.work, self.credit, self.index)
         self.used_today = used
         self.work_waiting -= len(done)
         self.reviews_waiting -= int((store.step[done] == Step.REVIEW).sum())
@@ -96,4 +85,4 @@ class Agency(StageAgent):
 
     def waiting(self) -> Rows:
         """The rows in this agency's queue, in the order they will be worked."""
-        return self.casework.queue.group_rows(self.index)
+        return self.queue.group_rows(self.index)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from model.agency import Agency, Step
-from model.cases import CaseRules
+from model.agency import Agency
+from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.draws import ReportDraws
 from model.outcomes import Outcomes, Stage

@@ -12,13 +12,25 @@ the agency, in hours.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from model.draws import CaseDraws, lognormal_days, mean_one_lognormal
-from model.outcomes import FOREIGN, US
+from model.outcomes import US
 from model.params import PlatformSpec, Scenario
 from model.reports import ReportStore, Rows
+
+
+class Step(IntEnum):
+    """A case's next piece of investigator work (the store's ``step`` column)."""
+
+    REVIEW = 0      # read the referral; close it, or open a case
+    WARRANT = 1     # draft the Wilson/Maher warrant to open an unviewed file
+    IDENTIFY = 2    # draft the subpoenas that identify the suspect (platform subscriber data, ISP)
+    DRAFT = 3       # draft the legal process for the platform's content (urgent cases: the emergency request)
+    FOLLOW_UP = 4   # work the platform's answer (or a case that needs no platform legal process)
+
 
 # Legal-process paths of a case (index into CaseRules.path_median / path_sigma).
 PATH_US, PATH_MLAT, PATH_CLOUD_ACT, PATH_EMERGENCY = 0, 1, 2, 3
@@ -87,4 +99,3 @@ class CaseRules:
         store.arrest_days[rows] = lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay)
 
 
-__all__ = ["FOREIGN", "PATH_CLOUD_ACT", "PATH_EMERGENCY", "PATH_MLAT", "PATH_US", "US", "CaseRules"]

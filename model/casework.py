@@ -27,7 +27,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.agency import Agency, Step
+from model.agency import Agency
+from model.cases import Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, queue_keys

@@ -24,9 +24,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from model.agency import Agency, Step
+from model.agency import Agency
 from model.agents import ForensicLab, Ncmec, Platform, Routing
-from model.cases import CaseRules
+from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.collector import DailyCollector
 from model.outcomes import US, Outcomes
@@ -108,7 +108,8 @@ class RetentionModel(mesa.Model):
         le = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
         self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, le.investigators),
-                                le.hours_per_investigator_year, self.casework) for i, spec in enumerate(params.agencies)]
+                                le.hours_per_investigator_year, self.casework.queue, self.casework.step)
+                         for i, spec in enumerate(params.agencies)]
         self.casework.attach(self.agencies)
         self.ncmec = Ncmec(self, params.ncmec, self.store, self.outcomes, self.casework)
         rules = CaseRules.from_scenario(params)

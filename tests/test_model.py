@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import RetentionModel, Scenario, run
-from model.agency import Agency, Step
+from model.agency import Agency
+from model.cases import Step
 from model.model import DAILY_SERIES, PIPELINE
 from model.outcomes import STAGE_NAMES, TERMINAL_STATES
 
