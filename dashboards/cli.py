@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from model.cli import EXIT_OK, BadInput
+from model.console import EXIT_OK, BadInput
 
 APP = Path(__file__).with_name("app.py")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -101,8 +101,9 @@ def register(commands: Any) -> None:
     dash = commands.add_parser(
         "dashboard", help="interactive browser dashboard (SolaraViz), offline, on 127.0.0.1",
         description="Start the interactive dashboard: sliders for the window, staffing, volume and policies; "
-                    "live plots of backlogs, deadlines, utilisation and evidence lost against the other "
-                    "retention rule on the same draws. Needs the offline assets (python -m dashboards.assets).")
+                    "live plots of US evidence lost (foreign beside it) against the other retention rule on the "
+                    "same draws, what waits where and how close to its deadline, staff time, and (page 2) every "
+                    "report's path per rule. Needs the offline assets (python -m dashboards.assets).")
     dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     dash.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     dash.add_argument("--dev", action="store_true", help="development mode: reload the app when its file changes")
@@ -111,8 +112,10 @@ def register(commands: Any) -> None:
     rep = commands.add_parser(
         "report", help="self-contained HTML report (and PNG/SVG/PDF figures) from run, compare or sweep results",
         description="Build an offline HTML report (plotly.js embedded) from a results directory: `tipline run "
-                    "--out` directories (or a directory of them), a saved `tipline compare --json` file (*.json), "
-                    "and sweep results (Parquet rows, optional sobol.csv/.parquet).")
+                    "--out` directories (or a directory of them; flows.csv draws each run's report paths), a saved "
+                    "`tipline compare --json` file (*.json), and sweep results (Parquet rows, manifest.json, optional "
+                    "sobol.csv/.parquet). US cases lead every headline, table and figure; foreign (MLAT) cases are "
+                    "shown beside them; rates are in percent; where the evidence was lost is drawn by stage.")
     rep.add_argument("dir", metavar="DIR", help="results directory")
     rep.add_argument("--out", required=True, metavar="FILE.html", help="the HTML report to write")
     rep.add_argument("--figures", metavar="FIGDIR", help="also write every figure as static files into a new FIGDIR")

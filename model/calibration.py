@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.agents import Platform
+from model.console import add_set_option, print_table
 from model.model import run
 from model.params import Scenario
 from model.scenarios import load_scenario
@@ -159,8 +160,6 @@ def _fmt(value: float) -> str:
 
 
 def cmd_calibration(args: argparse.Namespace) -> int:
-    from model.cli import print_table
-
     regimes = REGIMES if args.regime == "both" else (args.regime,)
     rows = calibration_table(regimes, list(args.set or []), args.seed)
     if args.json:
@@ -178,8 +177,6 @@ def cmd_calibration(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add `tipline calibration` to the CLI."""
-    from model.cli import add_set_option
-
     parser = commands.add_parser(
         "calibration", help="model's annual figures beside the published ones (2023 and 2024 regimes)",
         description="Run the calibration scenarios (calibration_2023: no bundling; calibration_2024: bundling) "

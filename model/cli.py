@@ -7,87 +7,36 @@ nothing is written); 1 internal error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.scenarios import SCENARIO_DIR, ScenarioError, load_scenario, to_toml
+from dashboards import cli as dashboard_commands
+from model import calibration
+from model.atomic import write_directory
+from model.console import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    EXIT_OK,
+    BadInput,
+    add_runner_options,
+    add_set_option,
+    check_out_dir,
+    day_progress,
+    overrides_from,
+    print_table,
+)
+from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
+from model.sweeps import cli as sweep_commands
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
-
-EPILOG = f"""Scenarios are TOML files or the names of shipped ones in {SCENARIO_DIR}
-(national, baseline_90day, report_act_1yr, x_platform, double_analysts, double_investigators,
-half_investigators, viral_surge). Exit codes: 0 ok, 1 internal error, 2 bad input."""
-
-
-class BadInput(Exception):
-    """A command-line problem reported with exit code 2."""
-
-
-def _overrides(args: argparse.Namespace) -> list[str]:
-    extra = list(args.set or [])
-    if getattr(args, "seed", None) is not None:
-        extra.append(f"run.seed={args.seed}")
-    if getattr(args, "days", None) is not None:
-        extra.append(f"run.days={args.days}")
-    return extra
-
-
-def check_out_dir(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput(f"--out {out}: exists and is not an empty directory (choose a new one)")
-
-
-def write_dir_atomically(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
-    """Write all files into a temporary sibling directory, then move it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, write in files.items():
-            write(tmp / name)
-        if out.exists():
-            out.rmdir()  # checked empty before the run
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def format_value(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
-def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    """Print rows as an aligned plain-text table: numbers right-aligned, text left-aligned."""
-    cells = [list(header)] + [[format_value(v) for v in row] for row in rows]
-    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in rows) for i in range(len(header))]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for n, row in enumerate(cells):
-        print("  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                        for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-def _progress(total: int, label: str) -> Any:
-    """A tqdm bar on an interactive terminal, else None (quiet in scripts and CI)."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, desc=label, unit="day", leave=False)
+EPILOG = f"""Scenarios are TOML files or the names of shipped ones in {SCENARIO_DIR}:
+{", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))}.
+Exit codes: 0 ok, 1 internal error, 2 bad input."""
 
 
 def run_headline(summary: dict[str, Any]) -> str:
@@ -114,18 +63,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.metrics import METRICS, format_metric
     from model.model import run
 
-    scenario = load_scenario(args.scenario, _overrides(args))
+    scenario = load_scenario(args.scenario, overrides_from(args))
     out = Path(args.out) if args.out else None
     if out:
         check_out_dir(out)
-    bar = _progress(scenario.run.days, scenario.name)
+    bar = day_progress(scenario.run.days, scenario.name)
     model, summary = run(scenario, on_day=(lambda m: bar.update(1)) if bar else None)
     if bar:
         bar.close()
     if out:
         daily = model.timeseries()
         flows = model.flows()
-        write_dir_atomically(out, {
+        write_directory(out, {
             "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
             "timeseries.csv": lambda p: daily.to_csv(p, index=False),
             "timeseries.parquet": lambda p: daily.to_parquet(p, index=False),
@@ -153,9 +102,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.replications < 1:
         raise BadInput(f"--replications {args.replications}: must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        raise BadInput(f"--workers {args.workers}: must be at least 1")
-    overrides = _overrides(args)
+    overrides = overrides_from(args)
     a = args.a or "baseline_90day"
     b = None if args.a and not args.b else (args.b or "report_act_1yr")
     for name, side in ((a, args.set_a), (b, args.set_b)):  # bad input before any run
@@ -164,7 +111,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if b is None:
         rule_pair(load_scenario(a, overrides))
     table = compare(a, b, replications=args.replications, overrides=overrides, overrides_a=args.set_a or (),
-                    overrides_b=args.set_b or (), workers=args.workers, progress=sys.stderr.isatty())
+                    overrides_b=args.set_b or (), workers=args.workers, scheduler=args.scheduler,
+                    dask_local=args.dask_local, progress=sys.stderr.isatty() if args.progress is None else args.progress)
     attrs = table.attrs
     if attrs["differs"]:
         shown = ", ".join(attrs["differs"][:6]) + (", ..." if len(attrs["differs"]) > 6 else "")
@@ -233,29 +181,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name in args.scenarios:
         try:
             scenario = load_scenario(name, args.set or [])
-        except ScenarioError as exc:
+        except BadInput as exc:
             failed += 1
             print(f"tipline: error: {exc}", file=sys.stderr)
         else:
             print(f"ok: {name} ({scenario.name})")
     return EXIT_BAD_INPUT if failed else EXIT_OK
-
-
-def add_set_option(parser: argparse.ArgumentParser) -> None:
-    """The repeatable ``--set KEY=VALUE`` override option."""
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="override a parameter, e.g. retention.window_days=365 or "
-                             "platforms.X.reports_per_day=2500 (repeatable)")
-
-
-#: Modules that add commands; each has ``register(commands)`` taking the argparse subparsers and
-#: setting ``func`` (returning an exit code) on its parsers.
-COMMAND_MODULES = ("model.sweep_cli", "model.calibration", "dashboards.cli")
-
-
-def _register_commands(commands: Any) -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only (repeatable)")
     cmp.add_argument("--seed", type=int, help="root seed of the replications (default: A's run.seed)")
     cmp.add_argument("--days", type=int, help="simulated days for both")
-    cmp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    add_runner_options(cmp)
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
     cmp.set_defaults(func=cmd_compare)
 
@@ -312,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     add_set_option(val)
     val.set_defaults(func=cmd_validate)
-    _register_commands(commands)
+    for module in (sweep_commands, calibration, dashboard_commands):
+        module.register(commands)
     return parser
 
 
@@ -321,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, BadInput) as exc:
+    except BadInput as exc:
         print(f"tipline: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

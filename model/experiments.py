@@ -11,17 +11,15 @@ retention. The result leads with the US rate (:func:`headline`).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm import tqdm
 
+from model.executors import map_unordered, open_executor, progress_bar
 from model.metrics import METRICS
 from model.model import run
 from model.params import Scenario
@@ -42,52 +40,65 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
     return [int(s >> np.uint64(1)) for s in state]
 
 
-def _summary_and_flows(scenario: Scenario, seed: int) -> dict[str, Any]:
+def _summary_and_flows(task: tuple[int, Scenario, int]) -> tuple[int, dict[str, Any]]:
+    index, scenario, seed = task
     model, summary = run(scenario, seed)
-    return {**summary, "flows": model.flows()}
+    return index, {**summary, "flows": model.flows()}
 
 
 def run_replications(scenarios: Sequence[Scenario], seeds: Sequence[int], workers: int | None = None,
-                     progress: bool = False) -> list[list[dict[str, Any]]]:
-    """Run every scenario on every seed (in worker processes if `workers` > 1).
+                     progress: bool = False, scheduler: str | None = None,
+                     dask_local: bool = False) -> list[list[dict[str, Any]]]:
+    """Run every scenario on every seed on an executor (:func:`model.executors.open_executor`).
 
     Returns one list of summaries per scenario, in seed order, each with its ``flows``. Results do not
-    depend on `workers`. `progress` shows a tqdm bar of finished runs (on stderr).
+    depend on `workers` or the executor. `progress` shows a bar of finished runs (on stderr).
     """
-    tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    bar = tqdm(total=len(tasks), unit="run", disable=not progress, leave=False)
-    if workers <= 1:
-        results = []
-        for scenario, seed in tasks:
-            results.append(_summary_and_flows(scenario, seed))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            futures = [pool.submit(_summary_and_flows, scenario, seed) for scenario, seed in tasks]
-            for future in as_completed(futures):
-                future.result()  # raise early if a run failed
-                bar.update()
-            results = [future.result() for future in futures]
+    tasks = [(i, scenario, seed) for i, (scenario, seed) in enumerate((s, seed) for s in scenarios for seed in seeds)]
+    workers = min(workers or os.cpu_count() or 1, len(tasks)) if not (scheduler or dask_local) else workers
+    results: dict[int, dict[str, Any]] = {}
+    bar = progress_bar(len(tasks), 0, "runs", progress)
+    with open_executor(workers, scheduler, dask_local) as (executor, slots):
+        for index, summary in map_unordered(executor, _summary_and_flows, tasks, 2 * slots):
+            results[index] = summary
+            bar.update(1)
     bar.close()
     n = len(seeds)
-    return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]
+    return [[results[i * n + r] for r in range(n)] for i in range(len(scenarios))]
 
 
-def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
-    """Mean, standard error and Student-t confidence interval of the finite values (NaN where undefined)."""
+class Interval(NamedTuple):
+    """The mean of replications with its standard error and Student-t confidence interval."""
+
+    mean: float
+    se: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def sd(self) -> float:
+        return self.se * math.sqrt(self.n) if self.n > 1 else math.nan
+
+
+def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> Interval:
+    """Mean, standard error and Student-t confidence interval of the finite values (NaN where undefined).
+
+    The project's one confidence-interval helper (comparisons, sweep points, staffing equivalence, the report).
+    """
     x = np.asarray(values, float)
     x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan, math.nan
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, math.nan, 0)
     mean = float(x.mean())
-    if len(x) < 2:
-        return mean, math.nan, math.nan, math.nan
-    se = float(x.std(ddof=1) / math.sqrt(len(x)))
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, math.nan, n)
+    se = float(x.std(ddof=1) / math.sqrt(n))
     if se == 0:
-        return mean, 0.0, mean, mean
-    low, high = stats.t.interval(confidence, len(x) - 1, loc=mean, scale=se)
-    return mean, se, float(low), float(high)
+        return Interval(mean, 0.0, mean, mean, n)
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=se)
+    return Interval(mean, se, float(low), float(high), n)
 
 
 def paired_table(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]],
@@ -97,9 +108,9 @@ def paired_table(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]],
     for metric in (m for m in runs_a[0] if m in METRICS):
         a = np.array([_number(r[metric]) for r in runs_a])
         b = np.array([_number(r[metric]) for r in runs_b])
-        a_mean, a_se, a_low, a_high = mean_interval(a, confidence)
-        b_mean, b_se, b_low, b_high = mean_interval(b, confidence)
-        d_mean, d_se, d_low, d_high = mean_interval(b - a, confidence)
+        a_mean, a_se, a_low, a_high, _ = mean_interval(a, confidence)
+        b_mean, b_se, b_low, b_high, _ = mean_interval(b, confidence)
+        d_mean, d_se, d_low, d_high, _ = mean_interval(b - a, confidence)
         rows.append({"metric": metric, "a": a_mean, "a_se": a_se, "a_low": a_low, "a_high": a_high,
                      "b": b_mean, "b_se": b_se, "b_low": b_low, "b_high": b_high,
                      "difference": d_mean, "difference_se": d_se, "ci_low": d_low, "ci_high": d_high})
@@ -148,7 +159,7 @@ def rule_pair(scenario: Scenario) -> tuple[Scenario, Scenario]:
 def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "report_act_1yr", replications: int = 5,
             overrides: Iterable[str] = (), overrides_a: Iterable[str] = (), overrides_b: Iterable[str] = (),
             seed: int | None = None, workers: int | None = None, confidence: float = 0.95,
-            progress: bool = False) -> pd.DataFrame:
+            progress: bool = False, scheduler: str | None = None, dask_local: bool = False) -> pd.DataFrame:
     """Paired comparison of scenarios `a` and `b` over `replications` common seeds.
 
     `b` None compares `a` under the 90-day rule with `a` under one-year retention. `overrides`
@@ -159,6 +170,7 @@ def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "re
     (``runs``), the flows of the first replication of each (``flows``), keys in which A and B differ
     beyond policy (``differs``) and the ``headline``.
 
+    `workers`, `scheduler`, `dask_local`: where the runs happen (:func:`model.executors.open_executor`).
     Worker processes re-import the calling script: call this under ``if __name__ == "__main__":`` in
     a script (or pass ``workers=1``).
     """
@@ -175,7 +187,7 @@ def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "re
     if overrides_b:
         scenario_b = scenario_with(scenario_b, overrides_b)
     seeds = replication_seeds(scenario_a.run.seed if seed is None else seed, replications)
-    runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress)
+    runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress, scheduler, dask_local)
     table = paired_table(runs_a, runs_b, confidence)
     table.attrs.update(a=scenario_a.name, b=scenario_b.name, seeds=seeds, confidence=confidence,
                        runs={"a": [_without_flows(r) for r in runs_a], "b": [_without_flows(r) for r in runs_b]},
@@ -189,4 +201,4 @@ def _without_flows(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "flows"}
 
 
-__all__ = ["compare", "headline", "mean_interval", "paired_table", "replication_seeds", "run_replications"]
+__all__ = ["Interval", "compare", "headline", "mean_interval", "paired_table", "replication_seeds", "run_replications"]

@@ -19,6 +19,7 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from model.errors import BadInput
 from model.params import REMOVED_KEYS, Scenario
 from model.schema import describe_field, section_at, section_of
 
@@ -27,8 +28,8 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 Origins = dict[tuple[str, ...], str]
 
 
-class ScenarioError(ValueError):
-    """A scenario, override or sweep file that cannot be used as given."""
+class ScenarioError(BadInput):
+    """A scenario, override or sweep file that cannot be used as given (exit code 2)."""
 
 
 def resolve_path(name: str | Path, relative_to: Path | None = None) -> Path:

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis import point_summary, smallest_satisfying, sobol_indices, staffing_equivalence
 from model.cli import main
 from model.sweeps import design_from
+from model.sweeps.analysis import point_summary, sobol_indices
+from model.sweeps.equivalence import smallest_satisfying, staffing_equivalence
 from tests.test_sweeps import small_sweep, write_sweep
 
 SMALL = ["run.days=240", "run.warmup_days=30", "platforms.X.reports_per_day=400", "foreign.investigators=240"]

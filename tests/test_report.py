@@ -23,34 +23,78 @@ STAFF = (20, 34, 60)
 REPS = 4
 
 
-def synthetic_sweep(seed: int = 0) -> pd.DataFrame:
-    """Rows like a sweep's: two factors, replications, metrics that fall with window and staff, noise."""
+STAGES = ("ncmec", "agency_queue", "warrant", "identification", "drafting", "mlat", "closed_unworked")
+
+
+def synthetic_sweep(seed: int = 0, identical_staff: bool = False) -> pd.DataFrame:
+    """Rows like a sweep's: two factors, replications, US and foreign rates that fall with window and staff,
+    noise, and where the evidence was lost. `identical_staff`: the two largest staff levels give identical
+    results (their lines coincide)."""
     rng = np.random.default_rng(seed)
     rows = []
     for w in WINDOWS:
         for staff in STAFF:
             for rep in range(REPS):
-                rate = float(np.clip(0.6 * np.exp(-w / 150) * (34 / staff) + rng.normal(0, 0.02), 0, 1))
-                rows.append({"retention.window_days": w, "law_enforcement.investigators": staff,
-                             "ncmec.analysts": 2, "replication": rep, "seed": 1000 + rep,
-                             "evidence_lost_rate": rate, "evidence_lost": int(rate * 5000), "reports": 100_000})
+                effective = min(staff, STAFF[1]) if identical_staff else staff
+                noise = np.random.default_rng([seed, w, effective, rep]).normal(0, 0.02) if identical_staff else \
+                    rng.normal(0, 0.02)
+                us = float(np.clip(0.6 * np.exp(-w / 150) * (34 / effective) + noise, 0, 1))
+                foreign = float(np.clip(0.9 * np.exp(-w / 400) + noise, 0, 1))
+                row = {"retention.window_days": w, "law_enforcement.investigators": staff, "ncmec.analysts": 2,
+                       "replication": rep, "seed": 1000 + rep, "point": WINDOWS.index(w) * len(STAFF) +
+                       STAFF.index(staff), "scenario": "x_platform",
+                       "evidence_lost_rate_us": us, "evidence_lost_rate_foreign": foreign,
+                       "evidence_lost_rate": (us * 5000 + foreign * 2000) / 7000,
+                       "evidence_lost_us": int(us * 5000), "evidence_lost_foreign": int(foreign * 2000),
+                       "evidence_lost": int(us * 5000) + int(foreign * 2000), "reports": 100_000}
+                for stage in STAGES:
+                    us_at = {"agency_queue": 0.6, "identification": 0.3, "drafting": 0.1}.get(stage, 0.0)
+                    row[f"evidence_lost_us_at_{stage}"] = us_at * row["evidence_lost_us"]
+                    row[f"evidence_lost_at_{stage}"] = row[f"evidence_lost_us_at_{stage}"] + (
+                        row["evidence_lost_foreign"] if stage == "mlat" else 0)
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
 SOBOL = pd.DataFrame({"parameter": ["retention.window_days", "law_enforcement.investigators", "demand.scale"],
                       "S1": [0.52, 0.31, 0.04], "S1_conf": [0.05, 0.04, 0.02],
                       "ST": [0.61, 0.36, 0.07], "ST_conf": [0.06, 0.05, 0.03]})
+MANIFEST = {"format": 1, "sweep_file": "scenarios/sweeps/window_x_investigators.toml",
+            "design": {"factors": ["retention.window_days", "law_enforcement.investigators"],
+                       "spec": {"name": "window_x_investigators", "base": "x_platform"}},
+            "base_scenario": {"name": "x_platform"}}
+FLOWS = [("X", "NCMEC", 1000), ("NCMEC", "informational", 150), ("NCMEC", "US agencies", 100),
+         ("US agencies", "closed: not actionable", 60), ("US agencies", "US: platform legal process needed", 40),
+         ("US: platform legal process needed", "served in time", 30),
+         ("US: platform legal process needed", "lost: agency queue", 10), ("NCMEC", "foreign agencies", 750),
+         ("foreign agencies", "closed: not actionable", 700), ("foreign agencies", "foreign: platform legal process needed", 50),
+         ("foreign: platform legal process needed", "served in time", 10),
+         ("foreign: platform legal process needed", "lost: mlat", 40)]
 
 
-def compare_payload() -> dict[str, Any]:
+def compare_payload(headline: bool = True, flows: bool = True) -> dict[str, Any]:
+    """A `tipline compare --json` payload; `headline` and `flows` are the newer keys (optional)."""
     metrics = {
-        "evidence_lost_rate": {"a": 0.31, "b": 0.08, "difference": -0.23, "ci_low": -0.25, "ci_high": -0.21},
         "evidence_lost_rate_us": {"a": 0.2, "b": 0.05, "difference": -0.15, "ci_low": -0.17, "ci_high": -0.13},
-        "evidence_lost": {"a": 1200.0, "b": 300.0, "difference": -900.0, "ci_low": -950.0, "ci_high": -850.0},
-        "median_days_to_legal_process": {"a": 40, "b": 40, "difference": 0, "ci_low": None, "ci_high": None},
+        "evidence_lost_rate_foreign": {"a": 0.8, "b": 0.4, "difference": -0.4, "ci_low": -0.45, "ci_high": -0.35},
+        "evidence_lost_rate": {"a": 0.31, "b": 0.08, "difference": -0.23, "ci_low": -0.25, "ci_high": -0.21},
+        "evidence_lost_us": {"a": 1200.0, "b": 300.0, "difference": -900.0, "ci_low": -950.0, "ci_high": -850.0},
+        "evidence_lost": {"a": 2000.0, "b": 700.0, "difference": -1300.0, "ci_low": -1350.0, "ci_high": -1250.0},
+        "median_days_to_legal_process_us": {"a": 40, "b": 40, "difference": 0, "ci_low": None, "ci_high": None},
     }
-    return {"a": "baseline_90day", "b": "report_act_1yr", "replications": 5, "seeds": [1, 2, 3, 4, 5],
-            "confidence": 0.95, "metrics": metrics}
+    for stage in STAGES:
+        us = {"agency_queue": 1000.0, "identification": 200.0}.get(stage, 0.0)
+        foreign = 800.0 if stage == "mlat" else 0.0
+        metrics[f"evidence_lost_us_at_{stage}"] = {"a": us, "b": us / 4, "difference": -0.75 * us}
+        metrics[f"evidence_lost_at_{stage}"] = {"a": us + foreign, "b": (us + foreign) / 4,
+                                                "difference": -0.75 * (us + foreign)}
+    payload: dict[str, Any] = {"a": "baseline_90day", "b": "report_act_1yr", "replications": 5,
+                               "seeds": [1, 2, 3, 4, 5], "confidence": 0.95, "metrics": metrics}
+    if headline:
+        payload["headline"] = "US evidence lost: 20.0% under baseline_90day vs 5.0% under report_act_1yr."
+    if flows:
+        payload["flows"] = {"a": [list(edge) for edge in FLOWS], "b": [list(edge) for edge in FLOWS]}
+    return payload
 
 
 @pytest.fixture
@@ -61,7 +105,7 @@ def sweep_dir(tmp_path: Path) -> Path:
     half = len(rows) // 2
     rows.iloc[:half].to_parquet(tmp_path / "rows" / "part-0.parquet", index=False)
     rows.iloc[half:].to_parquet(tmp_path / "rows" / "part-1.parquet", index=False)
-    (tmp_path / "manifest.json").write_text(json.dumps({"design": "grid", "runs": len(rows)}))
+    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
     SOBOL.to_csv(tmp_path / "sobol.csv", index=False)
     return tmp_path
 
@@ -83,18 +127,21 @@ def test_discover_finds_every_kind_of_result(sweep_dir, runs_dir):
     found = rp.discover(sweep_dir)
     assert len(found.sweep) == len(WINDOWS) * len(STAFF) * REPS
     assert list(found.sobol["parameter"]) == list(SOBOL["parameter"])
-    assert found.manifest == {"design": "grid", "runs": len(found.sweep)}
+    assert found.manifest == MANIFEST
+    assert rp.sweep_base_name(found.manifest) == "x_platform" and rp.sweep_name(found.manifest) == "window_x_investigators"
     assert not found.runs and not found.compares
     found = rp.discover(runs_dir)
     assert sorted(r.name for r in found.runs) == ["window_30", "window_365"]
     assert {r.window_days for r in found.runs} == {30.0, 365.0}
-    assert all(r.timeseries is not None and len(r.timeseries) == 241 for r in found.runs)
+    assert all(r.timeseries is not None and len(r.timeseries) > 240 for r in found.runs)
+    assert all(r.flows and r.flows[0][1] == "NCMEC" for r in found.runs)  # flows.csv
     assert [name for name, _ in found.compares] == ["compare"]
     assert found.sweep is None  # the runs' timeseries.parquet are not sweep rows
 
 
 def test_readers_are_tolerant(tmp_path):
-    # Sobol without confidence columns, with the parameter as index; a CSV time series; unrelated files.
+    # Sobol without confidence columns, with the parameter as index; a CSV time series; an old summary
+    # (pooled rate only, no where-lost keys, no flows.csv); unrelated files.
     SOBOL[["parameter", "S1", "ST"]].set_index("parameter").to_parquet(tmp_path / "sobol.parquet")
     run = tmp_path / "one"
     run.mkdir()
@@ -110,6 +157,18 @@ def test_readers_are_tolerant(tmp_path):
     assert names == ["sobol_indices", "timeseries_evidence_lost"]  # no backlog columns: no backlog figure
     lost = next(f for f in report.figures if f.name == "timeseries_evidence_lost").figure
     assert list(lost.data[0].y) == [0, 4, 10]
+    assert "pooled" in report.headlines[0]  # an old summary says its rate is pooled
+    table = report.tables[0]
+    assert list(table.frame.columns[:3]) == ["run", "window (days)", "pooled US + foreign: evidence lost (%)"]
+    assert table.frame.iloc[0, 2] == pytest.approx(20.0)  # in percent
+
+
+def test_flows_csv_is_read_and_checked(tmp_path):
+    (tmp_path / "flows.csv").write_text('from,to,reports\n"X","NCMEC",5\n"NCMEC","informational",5\n')
+    assert rp.read_flows(tmp_path / "flows.csv") == [("X", "NCMEC", 5), ("NCMEC", "informational", 5)]
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(rp.ReportError, match="from, to, reports"):
+        rp.read_flows(tmp_path / "bad.csv")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -125,12 +184,12 @@ def test_bad_inputs_are_reported(tmp_path, content, message):
 
 def test_failed_sweep_runs_are_left_out(tmp_path):
     rows = synthetic_sweep()
-    failed = rows.iloc[:3].assign(error="ValueError: boom", evidence_lost_rate=np.nan, evidence_lost=np.nan)
+    failed = rows.iloc[:3].assign(error="ValueError: boom", evidence_lost_rate_us=np.nan, evidence_lost_rate=np.nan)
     pd.concat([rows.assign(error=None), failed]).to_parquet(tmp_path / "rows.parquet", index=False)
     found = rp.discover(tmp_path)
     assert len(found.sweep) == len(rows)
-    table = rp.build_report(tmp_path).tables[0][1]
-    assert set(table["n"]) == {REPS}
+    table = rp.build_report(tmp_path).tables[0].frame
+    assert set(table["runs"]) == {REPS}
 
 
 def test_report_reads_a_real_tipline_sweep(tmp_path):
@@ -155,12 +214,14 @@ values = [20, 40]
     assert main(["sweep", str(sweep), "--out", str(out), "--days", "150", "--workers", "1", "--set", "run.warmup_days=20",
                  "--set", "platforms.X.reports_per_day=200", "--set", "foreign.investigators=240"]) == 0
     report = rp.build_report(out)
-    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "heatmap_investigators_x_window"]
+    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
+                                                "evidence_lost_by_stage_sweep"]
+    assert 'base scenario "x_platform"' in report.figures[0].caption and '"tiny"' in report.figures[0].caption
     rows = rp.discover(out).sweep
     assert len(rows) == 8
     heat = report.figures[1].figure.data[0]
     expected = rows.pivot_table(index="law_enforcement.investigators", columns="retention.window_days",
-                                values="evidence_lost_rate")
+                                values="evidence_lost_rate_us")
     np.testing.assert_allclose(np.array(heat.z, float), 100 * expected.to_numpy())
     assert np.all(expected[30] >= expected[365])  # a longer window never loses more on the same draws
 
@@ -184,29 +245,62 @@ def test_mean_ci_matches_a_t_interval():
     assert np.isnan(rp.mean_ci(pd.Series([1.0]))[1])
 
 
-def test_window_figure_shows_the_means_and_bands_of_the_input(sweep_dir):
+def test_window_figure_leads_with_us_and_shows_foreign_beside_it():
     rows = synthetic_sweep()
-    fig = rp.window_figure(rows, "evidence_lost_rate")
+    fig = rp.window_figure(rows, "evidence_lost_rate_us")
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     bands = [t for t in fig.data if t.fill == "toself"]
-    assert len(lines) == len(STAFF) and len(bands) == len(STAFF)
-    expected = rows.groupby(["law_enforcement.investigators", "retention.window_days"])["evidence_lost_rate"].mean()
-    for line, staff in zip(lines, STAFF, strict=True):
-        assert list(line.x) == list(WINDOWS)
-        np.testing.assert_allclose(line.y, 100 * expected.loc[staff].to_numpy())
+    assert len(lines) == 2 * len(STAFF) and len(bands) == 2 * len(STAFF)
+    for metric, axis in (("evidence_lost_rate_us", "x"), ("evidence_lost_rate_foreign", "x2")):
+        panel = [t for t in lines if (t.xaxis or "x") == axis]
+        expected = rows.groupby(["law_enforcement.investigators", "retention.window_days"])[metric].mean()
+        for line, staff in zip(panel, STAFF, strict=True):
+            assert list(line.x) == list(WINDOWS)
+            np.testing.assert_allclose(line.y, 100 * expected.loc[staff].to_numpy())  # in %
     for band, line in zip(bands, lines, strict=True):  # the band encloses the mean
         upper, lower = np.array(band.y[:len(WINDOWS)]), np.array(band.y[len(WINDOWS):][::-1])
         assert np.all(lower <= np.array(line.y)) and np.all(np.array(line.y) <= upper) and np.all(upper > lower)
     assert fig.layout.xaxis.title.text == "preservation window (days)"
+    assert fig.layout.yaxis.title.text == "US cases: evidence lost (%)"
+    assert [a.text for a in fig.layout.annotations] == ["US cases", "foreign cases (MLAT)"]
+    assert [t.showlegend for t in lines] == [True] * len(STAFF) + [False] * len(STAFF)  # one legend entry a level
+
+
+def test_identical_lines_are_told_apart(tmp_path):
+    rows = synthetic_sweep(identical_staff=True)
+    table = rp.window_summary(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
+    assert rp.coinciding_levels(table, "law_enforcement.investigators") == [[34, 60]]
+    fig = rp.window_figure(rows, "evidence_lost_rate_us")
+    lines = [t for t in fig.data if t.mode == "lines+markers" and (t.xaxis or "x") == "x"]
+    assert lines[2].name.endswith("= 60 (same as 34)")
+    assert lines[1].line.dash != lines[2].line.dash and lines[1].marker.symbol != lines[2].marker.symbol
+    rows.to_parquet(tmp_path / "rows.parquet", index=False)
+    caption = rp.build_report(tmp_path).figures[0].caption
+    assert "US investigators (FTE) = 34, 60 coincide" in caption
 
 
 def test_heatmap_is_the_mean_on_the_staffing_window_grid():
     rows = synthetic_sweep()
-    fig = rp.heatmap_figure(rows, "evidence_lost_rate", "law_enforcement.investigators")
-    pivot = rows.pivot_table(index="law_enforcement.investigators", columns="retention.window_days",
-                             values="evidence_lost_rate")
-    np.testing.assert_allclose(np.array(fig.data[0].z, float), 100 * pivot.to_numpy())
-    assert list(fig.data[0].x) == [str(w) for w in WINDOWS] and list(fig.data[0].y) == [str(s) for s in STAFF]
+    fig = rp.heatmap_figure(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
+    us, foreign = fig.data
+    for trace, metric in ((us, "evidence_lost_rate_us"), (foreign, "evidence_lost_rate_foreign")):
+        pivot = rows.pivot_table(index="law_enforcement.investigators", columns="retention.window_days", values=metric)
+        np.testing.assert_allclose(np.array(trace.z, float), 100 * pivot.to_numpy())
+    assert list(us.x) == [str(w) for w in WINDOWS] and list(us.y) == [str(s) for s in STAFF]
+    assert us.text[0][0].endswith("%")
+
+
+def test_where_lost_figure_splits_us_and_foreign_by_stage():
+    payload = compare_payload()
+    sides = [("A", {k: v["a"] for k, v in payload["metrics"].items()}),
+             ("B", {k: v["b"] for k, v in payload["metrics"].items()})]
+    fig = rp.where_lost_figure(sides, "where")
+    by = {(t.name, t.xaxis or "x"): list(t.y) for t in fig.data}
+    assert by[("agency queue (before review)", "x")] == [1000.0, 250.0]
+    assert by[("MLAT / CLOUD Act", "x2")] == [800.0, 200.0]
+    assert ("MLAT / CLOUD Act", "x") not in by  # no US case goes through MLAT
+    assert fig.layout.barmode == "stack"
+    assert rp.where_lost_values({"evidence_lost_rate": 0.1}) is None  # older results: no figure
 
 
 def test_sobol_and_compare_figures_carry_the_input_values():
@@ -215,39 +309,113 @@ def test_sobol_and_compare_figures_carry_the_input_values():
     assert list(s1.y) == [0.52, 0.31, 0.04] and list(st.y) == [0.61, 0.36, 0.07]
     assert list(s1.error_y.array) == [0.05, 0.04, 0.02]
     assert s1.x[0] == "preservation window (days)"
-    payload = compare_payload()
-    fig = rp.compare_figure("compare", payload)
+    fig = rp.compare_figure("compare", compare_payload())
     a, b = fig.data
-    assert list(a.y) == pytest.approx([31.0, 20.0]) and list(b.y) == pytest.approx([8.0, 5.0])
-    # error bar = CI of the difference: +2 / -2 percentage points around B
-    assert list(b.error_y.array) == pytest.approx([2.0, 2.0]) and list(b.error_y.arrayminus) == pytest.approx([2.0, 2.0])
+    assert list(a.x) == ["US cases", "foreign cases (MLAT)"]  # US first; the pooled rate is not drawn
+    assert list(a.y) == pytest.approx([20.0, 80.0]) and list(b.y) == pytest.approx([5.0, 40.0])
+    # error bar = CI of the difference: +2/-2 and +5/-5 percentage points around B
+    assert list(b.error_y.array) == pytest.approx([2.0, 5.0]) and list(b.error_y.arrayminus) == pytest.approx([2.0, 5.0])
+
+
+def test_compare_headline_and_flows_are_optional():
+    assert rp.compare_headline(compare_payload()) == compare_payload()["headline"]
+    built = rp.compare_headline(compare_payload(headline=False))
+    assert built.startswith("Evidence lost before legal process reached the platform, US cases: 20.0% under "
+                            "baseline_90day vs 5.0% under report_act_1yr (difference -15.0 points, 95% CI -17.0 to "
+                            "-13.0 points); foreign cases (MLAT): 80.0%")
+
+
+def test_sankey_keeps_us_and_foreign_apart_and_conserves_reports():
+    fig = rp.sankey_figure(FLOWS, "flows")
+    sankey = fig.data[0]
+    labels = list(sankey.node.label)
+    assert "US: served in time: 30" in labels and "foreign: served in time: 10" in labels
+    assert "US: lost at agency queue: 10" in labels and "foreign: lost at MLAT: 40" in labels
+    assert "US: legal process needed: 40" in labels  # shortened node name
+    assert not any(label.startswith("served in time") for label in labels)
+    assert sum(sankey.link.value) == sum(n for _, _, n in FLOWS)
+    y = dict(zip(labels, sankey.node.y, strict=True))
+    assert y["US agencies: 100"] < y["foreign agencies: 750"]  # US on top
+    red = [c for label, c in zip(labels, sankey.node.color, strict=True) if "lost" in label]
+    assert set(red) == {"#b2182b"}
+
+
+def test_sankey_draws_undecided_reports_where_they_wait():
+    live = [("X", "NCMEC", 100), ("NCMEC", "informational", 20), ("NCMEC", "US agencies", 50),
+            ("US agencies", "US: platform legal process needed", 30),
+            ("US: platform legal process needed", "served in time", 10), ("NCMEC", "undecided", 60)]
+    edges = rp.balanced_flows(rp.route_specific_flows(live))
+    assert ("NCMEC", "undecided", 60) not in edges
+    assert ("NCMEC", "undecided so far (at NCMEC)", 30) in edges
+    assert ("US agencies", "US: undecided so far", 20) in edges
+    assert ("US: platform legal process needed", "US: undecided so far", 20) in edges
 
 
 def test_report_from_sweep_has_every_figure_and_table(sweep_dir):
     report = rp.build_report(sweep_dir)
     assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
-                                                "sobol_indices"]
-    (_title, table), = report.tables
-    assert len(table) == len(WINDOWS) * len(STAFF) and set(table["n"]) == {REPS}
+                                                "evidence_lost_by_stage_sweep", "sobol_indices"]
+    assert report.headlines[0].startswith('Sweep: sweep "window_x_investigators" on base scenario "x_platform"')
+    table, = report.tables
+    frame = table.frame
+    assert len(frame) == len(WINDOWS) * len(STAFF) and set(frame["runs"]) == {REPS}
+    assert list(frame.columns[:3]) == ["preservation window (days)", "US investigators (FTE)", "US cases: mean (%)"]
+    assert "foreign cases (MLAT): mean (%)" in frame.columns
+    first = frame.iloc[0]
+    rows = synthetic_sweep()
+    chosen = rows[(rows["retention.window_days"] == WINDOWS[0]) & (rows["law_enforcement.investigators"] == STAFF[0])]
+    assert first["US cases: mean (%)"] == pytest.approx(100 * chosen["evidence_lost_rate_us"].mean())  # %, not 0-1
+    assert "x_platform" in table.caption
+    html = table.html()
+    assert f"<td>{100 * chosen['evidence_lost_rate_us'].mean():.1f}%</td>" in html
+    assert "<th></th>" not in html  # every column is labelled (no unnamed index)
 
 
 def test_report_from_runs_and_compare(runs_dir):
     report = rp.build_report(runs_dir)
     names = [f.name for f in report.figures]
-    assert names[:2] == ["compare_compare", "runs_evidence_lost_vs_window"]
-    assert "timeseries_evidence_lost" in names and "timeseries_backlog_window_30" in names
+    assert names[:5] == ["compare_compare", "compare_compare_by_stage", "compare_compare_flows_a",
+                         "compare_compare_flows_b", "runs_evidence_lost_vs_window"]
+    assert {"runs_evidence_lost_by_stage", "flows_window_30", "flows_window_365", "timeseries_evidence_lost",
+            "timeseries_backlog_window_30"} <= set(names)
+    assert report.headlines[0] == compare_payload()["headline"]
+    assert report.headlines[1].startswith("window_30 (30-day window): evidence lost, US cases ")
     found = rp.discover(runs_dir)
     by_name = {r.name: r for r in found.runs}
-    lost = next(f for f in report.figures if f.name == "timeseries_evidence_lost").figure
-    for trace in lost.data:
-        run = by_name[trace.name.split(" ")[0]]
-        assert trace.y[-1] == run.summary["evidence_lost"] > 0 or run.window_days == 365
     short, long_ = by_name["window_30"], by_name["window_365"]
-    assert short.summary["evidence_lost_rate"] > long_.summary["evidence_lost_rate"]
+    assert short.summary["evidence_lost_rate_us"] > long_.summary["evidence_lost_rate_us"]
     points = next(f for f in report.figures if f.name == "runs_evidence_lost_vs_window").figure.data[0]
-    assert list(points.x) == [30.0, 365.0]
-    assert list(points.y) == pytest.approx([100 * short.summary["evidence_lost_rate"],
-                                            100 * long_.summary["evidence_lost_rate"]])
+    assert points.name == "US cases" and list(points.x) == [30.0, 365.0]
+    assert list(points.y) == pytest.approx([100 * short.summary["evidence_lost_rate_us"],
+                                            100 * long_.summary["evidence_lost_rate_us"]])
+    flows = next(f for f in report.figures if f.name == "flows_window_30").figure.data[0]
+    assert f"X: {short.summary['reports']:,}" in list(flows.node.label)
+    served = next(label for label in flows.node.label if label.startswith("US: served in time"))
+    assert served == f"US: served in time: {short.summary['legal_process_served_us']:,}"
+    stage = next(f for f in report.figures if f.name == "runs_evidence_lost_by_stage").figure
+    us_total = sum(t.y[0] for t in stage.data if (t.xaxis or "x") == "x")
+    assert us_total == short.summary["evidence_lost_us"]
+    compare, runs = report.tables
+    assert compare.frame.iloc[0]["metric"] == "US: evidence lost" and compare.frame.iloc[0]["A"] == "20.0%"
+    assert compare.frame.iloc[0]["B - A"] == "-15.0" and compare.frame.iloc[0]["unit"].startswith("%")
+    assert list(runs.frame.columns[:3]) == ["run", "window (days)", "US: evidence lost (%)"]
+    assert runs.frame.iloc[0]["US: evidence lost (%)"] == pytest.approx(100 * short.summary["evidence_lost_rate_us"])
+
+
+def test_compare_headline_foreign_and_differs_are_shown(tmp_path):
+    payload = {**compare_payload(), "headline_foreign": "Foreign (MLAT) evidence lost: 80.0% vs 40.0%.",
+               "differs": ["ncmec.analysts"]}
+    (tmp_path / "compare.json").write_text(json.dumps(payload))
+    report = rp.build_report(tmp_path)
+    assert report.headlines == [payload["headline"], payload["headline_foreign"]]
+    assert "also differ in 1 keys that are not policy or staffing (ncmec.analysts)" in report.figures[0].caption
+
+
+def test_compare_without_headline_or_flows(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps(compare_payload(headline=False, flows=False)))
+    report = rp.build_report(tmp_path)
+    assert [f.name for f in report.figures] == ["compare_old", "compare_old_by_stage"]
+    assert report.headlines[0].startswith("Evidence lost before legal process reached the platform, US cases: 20.0%")
 
 
 # --- HTML and static files ----------------------------------------------------------------------------------------
@@ -267,14 +435,17 @@ def test_html_is_self_contained_and_holds_the_data(sweep_dir, tmp_path):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html), "external resource"
     assert "Plotly.newPlot" in html and len(html) > 3_000_000  # plotly.js embedded
     figures = embedded_figures(html)
-    assert list(figures) == ["evidence_lost_vs_window", "heatmap_investigators_x_window", "sobol_indices"]
+    assert list(figures) == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
+                             "evidence_lost_by_stage_sweep", "sobol_indices"]
     for fig in figures.values():
         assert fig["data"] and all(t.get("x") is not None or t.get("z") is not None for t in fig["data"])
     z = np.array(figures["heatmap_investigators_x_window"]["data"][0]["z"], float)
     rows = synthetic_sweep()
     assert z.max() == pytest.approx(100 * rows.groupby(["law_enforcement.investigators", "retention.window_days"])
-                                    ["evidence_lost_rate"].mean().max())
+                                    ["evidence_lost_rate_us"].mean().max())
     assert "report_act_1yr" not in html  # only what is in the input
+    assert ('<ul class="headline"><li>Sweep: sweep &quot;window_x_investigators&quot; on base scenario '
+            '&quot;x_platform&quot;') in html
 
 
 def test_cli_report_bad_input(tmp_path, capsys):
@@ -296,11 +467,12 @@ def test_static_figures_are_valid_and_not_empty(tmp_path):
     source = tmp_path / "in"
     source.mkdir()
     SOBOL.to_csv(source / "sobol.csv", index=False)
-    (source / "compare.json").write_text(json.dumps(compare_payload()))
+    (source / "compare.json").write_text(json.dumps(compare_payload(flows=False)))
     figs = tmp_path / "figs"
     assert main(["report", str(source), "--out", str(tmp_path / "r.html"), "--figures", str(figs)]) == 0
+    stems = ("sobol_indices", "compare_compare", "compare_compare_by_stage")
     names = sorted(p.name for p in figs.iterdir())
-    assert names == sorted(f"{stem}.{ext}" for stem in ("sobol_indices", "compare_compare") for ext in ("png", "svg", "pdf"))
+    assert names == sorted(f"{stem}.{ext}" for stem in stems for ext in ("png", "svg", "pdf"))
     for stem, bars in (("sobol_indices", 2 * len(SOBOL)), ("compare_compare", 4)):
         with Image.open(figs / f"{stem}.png") as image:
             assert image.format == "PNG" and image.size == (2 * rp.LAYOUT["width"], 2 * rp.LAYOUT["height"])

@@ -1,9 +1,11 @@
 """End to end: the dashboard in headless Chromium, offline.
 
 Starts ``solara run dashboards/app.py`` on a free 127.0.0.1 port (the fixture), clicks Reset, steps the
-model, changes the preservation-window slider, resets and steps again, and checks that the numbers and
-the plots change as the model says they must. Fails if the page requests anything that is not on this
-machine, or if the server had to fetch a missing asset. Saves screenshots to ``tests/e2e/artifacts/``.
+model, changes the preservation-window slider, resets and steps again, plays and pauses, opens the other
+pages, and checks that the numbers and the plots change as the model says they must, that the slider
+values and the legends are visible, and that the two rules diverge within seconds of pressing play. Fails
+if the page requests anything that is not on this machine, or if the server had to fetch a missing asset.
+Saves screenshots to ``tests/e2e/artifacts/``.
 """
 
 from __future__ import annotations
@@ -14,21 +16,38 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from dashboards.app import CONTROLS_BY_NAME, counterfactual_window
+from dashboards.app import CONTROLS_BY_NAME, base_scenario, counterfactual_window
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
-HEADLINE = re.compile(r"Day (\d+) of (\d+)\..*?with the (\d+)-day window: ([\d,]+) reports.*?"
-                      r"With the (\d+)-day window on the same reports: ([\d,]+) reports", re.S)
+HEADLINE = re.compile(r"Day (\d+) of (\d+): US evidence lost")
+RULES = re.compile(r"(\d+)-day window \(this run\)\s+(\d+)-day window \(same reports\)")
+US_LOST = re.compile(r"US: evidence lost\s+([\d,]+) reports \(([^)]*)\)\s+([\d,]+) reports \(([^)]*)\)")
+EVIDENCE_PLOT = "Cumulative evidence lost (reports)"
 PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
   title: (gd.layout && gd.layout.title && gd.layout.title.text) || '',
-  traces: (gd.data || []).map(t => ({name: t.name || '', x: Array.from(t.x || []), y: Array.from(t.y || [])}))}))"""
+  traces: (gd.data || []).map(t => ({name: t.name || '', type: t.type, x: Array.from(t.x || []),
+                                      y: Array.from(t.y || []),
+                                      labels: t.node ? Array.from(t.node.label || []) : []}))}))"""
+#: The box of a plot's legend and of the grid cell holding the plot, by plot title.
+LEGEND_JS = """(title) => {
+  const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g.layout && g.layout.title && g.layout.title.text === title);
+  const cell = gd.closest('.vue-grid-item');
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
+                                                                  bottom: r.bottom, width: r.width}; };
+  const legend = gd.querySelector('.legend');
+  return {legend: legend ? box(legend) : null, cell: box(cell), plot: box(gd.querySelector('.main-svg')),
+          entries: legend ? Array.from(legend.querySelectorAll('.traces')).length : 0};
+}"""
 
 
-def headline(page: Any) -> dict[str, int]:
-    match = HEADLINE.search(page.inner_text("body"))
-    assert match, "headline numbers not shown"
-    day, days, window, lost, twin_window, twin_lost = (int(g.replace(",", "")) for g in match.groups())
-    return {"day": day, "days": days, "window": window, "lost": lost, "twin_window": twin_window, "twin_lost": twin_lost}
+def headline(page: Any) -> dict[str, Any]:
+    text = page.inner_text("body")
+    day, rules, lost = HEADLINE.search(text), RULES.search(text), US_LOST.search(text)
+    assert day and rules and lost, "headline numbers not shown"
+    return {"day": int(day.group(1)), "days": int(day.group(2)), "window": int(rules.group(1)),
+            "twin_window": int(rules.group(2)), "lost": int(lost.group(1).replace(",", "")), "rate": lost.group(2),
+            "twin_lost": int(lost.group(3).replace(",", "")), "twin_rate": lost.group(4)}
 
 
 def plots(page: Any) -> dict[str, list[dict[str, Any]]]:
@@ -57,7 +76,22 @@ def set_slider(page: Any, label: str, key: str, presses: int = 1) -> None:
         slider.press(key)
 
 
-def step_until_day(page: Any, minimum: int) -> dict[str, int]:
+def shown_value(page: Any, label: str) -> str:
+    """The value printed under a slider's knob (the page's CSS shows aria-valuenow)."""
+    slider = page.get_by_role("slider", name=label, exact=True)
+    return slider.evaluate("e => getComputedStyle(e, '::after').content").strip('"')
+
+
+def plots_at_day(page: Any, day: int) -> dict[str, list[dict[str, Any]]]:
+    """The plots once they show `day` (the browser draws them a moment after the headline's text)."""
+    def current() -> dict[str, list[dict[str, Any]]] | None:
+        shown = plots(page)
+        series = (shown.get(EVIDENCE_PLOT, [{}])[0], shown.get("Waiting at each stage", [{}])[0])
+        return shown if all(t.get("x") and t["x"][-1] == day for t in series) else None
+    return wait_until(current, what=f"the plots to reach day {day}")
+
+
+def step_until_day(page: Any, minimum: int) -> dict[str, Any]:
     """Click Step until the headline shows at least day `minimum`; return the headline."""
     step = page.get_by_role("button", name="Step", exact=True)
     while True:
@@ -68,57 +102,136 @@ def step_until_day(page: Any, minimum: int) -> dict[str, int]:
         wait_until(lambda b=before: headline(page)["day"] > b, what="the day to advance")
 
 
+def reset(page: Any) -> dict[str, Any]:
+    page.get_by_role("button", name="Reset", exact=True).click()
+    return wait_until(lambda: headline(page)["day"] == 0 and headline(page), what="day 0 after Reset")
+
+
+def open_page(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=30_000)
+    reset(page)  # the module-level model is shared by sessions
+
+
+def legend_inside_cell(page: Any, title: str, entries: int) -> dict[str, Any]:
+    box = page.evaluate(LEGEND_JS, title)
+    assert box["legend"] is not None and box["entries"] == entries, box
+    legend, cell = box["legend"], box["cell"]
+    assert cell["top"] <= legend["top"] and legend["bottom"] <= cell["bottom"] + 1, f"legend clipped: {box}"
+    assert cell["left"] <= legend["left"] and legend["right"] <= cell["right"] + 1, f"legend clipped: {box}"
+    return box
+
+
 def test_dashboard_in_browser(dashboard_server: dict[str, Any], browser_page: tuple[Any, list[str]],
                               artifacts: Path) -> None:
     page, requests = browser_page
-    page.goto(dashboard_server["url"])
-    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=30_000)
-    page.get_by_role("button", name="Reset", exact=True).click()  # the module-level model is shared by sessions
-    wait_until(lambda: headline(page)["day"] == 0, what="day 0 after Reset")
+    open_page(page, dashboard_server["url"])
     first = headline(page)
     default_window = CONTROLS_BY_NAME["window_days"].default()
     assert first["window"] == default_window
     assert first["twin_window"] == counterfactual_window(default_window)
     assert first["lost"] == first["twin_lost"] == 0
+    assert "Nothing can be lost before day 90" in page.inner_text("body")
+    # Every slider shows its value; X's 9.5% unviewed share survives Reset (it lies on the slider's grid).
+    assert shown_value(page, "Unviewed reports (%)") == "9.5"
+    assert shown_value(page, "Preservation window (days)") == str(default_window)
+    assert "Unviewed reports 9.5%" in page.inner_text("body")
 
     # Many days per click: the Render Interval slider to its maximum.
     set_slider(page, "Render Interval (steps)", "End")
     run_a = step_until_day(page, 150)
-    assert run_a["lost"] > 0, "the 90-day window lost no evidence in 150 days"
+    assert run_a["lost"] > 0, "the 90-day window lost no US evidence in 150 days"
     assert run_a["twin_lost"] < run_a["lost"], "a one-year window must lose less on the same draws"
-    shown = plots(page)
-    lost_plot = shown["Cumulative evidence lost (legal process after the deadline)"]
-    assert lost_plot[0]["x"][-1] == run_a["day"] and lost_plot[0]["y"][-1] == run_a["lost"]
-    assert lost_plot[1]["y"][-1] == run_a["twin_lost"]
-    backlog = shown["Queue backlog per stage"]
-    assert len(backlog) == 4 and all(len(t["x"]) == run_a["day"] + 1 for t in backlog)
-    assert max(backlog[2]["y"]) > 0, "no case ever in legal process"
-    assert any(len(t["x"]) for t in shown["Waiting cases: days left before the preservation deadline"])
+    shown = plots_at_day(page, run_a["day"])
+    lost_plot = shown[EVIDENCE_PLOT]
+    assert [t["name"] for t in lost_plot[::2]] == ["90-day window (this run)", "365-day window (same reports)"]
+    assert lost_plot[0]["x"][-1] == run_a["day"] and lost_plot[0]["y"][-1] == run_a["lost"]  # US first
+    assert lost_plot[2]["y"][-1] == run_a["twin_lost"]
+    assert lost_plot[1]["y"][-1] > 0  # foreign beside it
+    backlog = shown["Waiting at each stage"]
+    assert len(backlog) == 5 and all(len(t["x"]) == run_a["day"] + 1 for t in backlog)
+    assert max(backlog[3]["y"]) > 0, "no case ever had legal process scheduled"
+    waiting = shown["US cases waiting: days left before the deadline"]
+    assert [t["name"].split(" (")[0] for t in waiting][:4] == ["NCMEC queue or on the way",
+                                                               "referrals waiting for review", "cases in progress",
+                                                               "legal process scheduled"]
+    assert all(len(t["x"]) for t in waiting[1:4])
+    assert len(shown["Referrals waiting for review, per agency"]) == len(base_scenario().agencies)
+    legend_inside_cell(page, EVIDENCE_PLOT, 2)
+    legend_inside_cell(page, "Waiting at each stage", 5)
     page.screenshot(path=str(artifacts / "dashboard-90-day.png"), full_page=True)
 
     # A one-year-plus window: move the slider to its maximum, Reset, step the same number of days.
     set_slider(page, CONTROLS_BY_NAME["window_days"].label(), "End")
-    page.get_by_role("button", name="Reset", exact=True).click()
-    wait_until(lambda: headline(page)["day"] == 0, what="day 0 after the second Reset")
-    high = CONTROLS_BY_NAME["window_days"].bounds()[1]
-    assert headline(page)["window"] == high and headline(page)["twin_window"] == 90
+    high = int(CONTROLS_BY_NAME["window_days"].bounds()[1])
+    assert shown_value(page, "Preservation window (days)") == str(high)
+    second = reset(page)
+    assert second["window"] == high and second["twin_window"] == 90
     run_b = step_until_day(page, run_a["day"])
-    if run_b["day"] == run_a["day"]:
-        # Same seed, same days: the twin now runs the 90-day rule on the same draws as run A did.
-        assert run_b["twin_lost"] == run_a["lost"]
-    assert run_b["lost"] <= run_b["twin_lost"]
-    assert run_b["lost"] < run_a["lost"]
-    lost_plot = plots(page)["Cumulative evidence lost (legal process after the deadline)"]
-    assert lost_plot[0]["name"].startswith(f"this run: {int(high)}-day")
+    assert run_b["day"] == run_a["day"]
+    # Same seed, same days: the twin now runs the 90-day rule on the same draws as run A did.
+    assert run_b["twin_lost"] == run_a["lost"]
+    assert run_b["lost"] <= run_b["twin_lost"] and run_b["lost"] < run_a["lost"]
+    lost_plot = plots_at_day(page, run_b["day"])[EVIDENCE_PLOT]
+    assert lost_plot[0]["name"] == f"{high}-day window (this run)"
     assert lost_plot[0]["y"][-1] == run_b["lost"]
-    assert "This run: Preservation window 730 days" in page.inner_text("body")
+    body = page.inner_text("body")
+    assert f"This run: Preservation window {high} days" in body and "Unviewed reports 9.5%" in body
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
 
-    # Play runs on by itself; pause stops it.
+    # Page 1 explains the controls with the sliders' ranges; page 2 draws every report's path, per rule.
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_text("0% to 100% (step 0.5)").first.wait_for()
+    time.sleep(1.0)  # the tab's slide transition
+    assert shown_value(page, "Unviewed reports (%)") == "9.5"  # the slider values show on every page
+    page.screenshot(path=str(artifacts / "dashboard-help.png"), full_page=True)
+    page.get_by_role("tab", name="Page 2").click()
+    wait_until(lambda: sum(1 for p in plots(page).values() if p and p[0]["type"] == "sankey") == 2,
+               what="the two Sankey diagrams")
+    def full_width() -> bool:  # a plot made on a page just opened takes its cell's width (ResizeKick)
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
+            [gd.querySelector('.main-svg').getBoundingClientRect().width,
+             gd.closest('.vue-grid-item').getBoundingClientRect().width])""")
+        return len(boxes) == 2 and all(abs(plot - cell) < 30 for plot, cell in boxes)
+
+    wait_until(full_width, what="the Sankey diagrams to take the page's width")
+    time.sleep(0.5)
+    flows = {title: traces[0]["labels"] for title, traces in plots(page).items() if traces[0]["type"] == "sankey"}
+    assert set(flows) == {f"Where the reports went: {high}-day window (this run), day {run_b['day']}",
+                          f"Where the reports went: 90-day window (same reports), day {run_b['day']}"}
+    for labels in flows.values():
+        assert any(label.startswith("US: served in time: ") for label in labels)
+        assert not any(label.startswith("served in time") for label in labels)  # US and foreign apart
+    page.screenshot(path=str(artifacts / "dashboard-flows.png"), full_page=True)
+    page.get_by_role("tab", name="Page 0").click()
+    page.get_by_text(EVIDENCE_PLOT).first.wait_for()
+
+    outside = sorted({u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
+                      and urlparse(u).hostname not in LOCAL})
+    assert not outside, f"requests left the machine: {outside}"
+    assert any("/_solara/cdn/" in u for u in requests), "the page should load its assets through the local cache"
+    log = Path(dashboard_server["log"]).read_text()
+    assert "Could not load URL" not in log, "the server lacked an offline asset (python -m dashboards.assets)"
+
+
+def test_play_shows_the_rules_diverge_within_seconds(dashboard_server: dict[str, Any],
+                                                     browser_page: tuple[Any, list[str]], artifacts: Path) -> None:
+    """With the defaults, Play reaches the first US evidence lost under the 90-day rule (and none under one
+    year) within seconds; pause stops the run."""
+    page, _ = browser_page
+    open_page(page, dashboard_server["url"])
+    start = time.monotonic()
     page.get_by_role("button", name="▶", exact=True).click()
-    wait_until(lambda: headline(page)["day"] > run_b["day"], what="Play to advance the day")
+    diverged = wait_until(lambda: (h := headline(page))["lost"] > h["twin_lost"] and h, timeout=60,
+                          what="US evidence lost under the 90-day rule only")
+    elapsed = time.monotonic() - start
+    (artifacts / "play-divergence.txt").write_text(f"day {diverged['day']} after {elapsed:.1f} s of Play\n")
+    assert elapsed < 30, f"the rules diverged only after {elapsed:.0f} s of Play (day {diverged['day']})"
+    clicked = time.monotonic()
     page.get_by_role("button", name="❚❚", exact=True).click()
     page.get_by_role("button", name="▶", exact=True).wait_for()
+    # The page keeps up with the run: it answers pause at once (not after drawing a backlog of frames).
+    assert time.monotonic() - clicked < 5
 
     def settled() -> int:  # the step in flight when pausing may still finish: wait for a stable day
         before = headline(page)["day"]
@@ -127,11 +240,28 @@ def test_dashboard_in_browser(dashboard_server: dict[str, Any], browser_page: tu
 
     paused = wait_until(settled, what="the pause to settle")
     time.sleep(1.5)
-    assert headline(page)["day"] == paused > run_b["day"], "the model kept running after pause"
+    assert headline(page)["day"] == paused >= diverged["day"], "the model kept running after pause"
+    page.screenshot(path=str(artifacts / "dashboard-play.png"), full_page=False)
 
-    outside = sorted({u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
-                      and urlparse(u).hostname not in LOCAL})
-    assert not outside, f"requests left the machine: {outside}"
-    assert any("/_solara/cdn/" in u for u in requests), "the page should load its assets through the local cache"
-    log = Path(dashboard_server["log"]).read_text()
-    assert "Could not load URL" not in log, "the server lacked an offline asset (python -m dashboards.assets)"
+
+def test_legends_and_widths_fit_the_window(dashboard_server: dict[str, Any], chromium_browser: Any,
+                                           artifacts: Path) -> None:
+    """At 1600x1000 and 1600x1400 (where the evidence-lost legend was clipped, or missing) every legend is
+    inside its grid cell, and the plots follow the width of their cell (at 1600 and 1200 px)."""
+    widths = {}
+    for width, height in ((1600, 1000), (1600, 1400), (1200, 900)):
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            open_page(page, dashboard_server["url"])
+            page.get_by_role("button", name="Step", exact=True).click()
+            wait_until(lambda p=page: headline(p)["day"] > 0, what="a step")
+            box = legend_inside_cell(page, EVIDENCE_PLOT, 2)
+            legend_inside_cell(page, "Waiting at each stage", 5)
+            legend_inside_cell(page, "Referrals waiting for review, per agency", len(base_scenario().agencies))
+            assert abs(box["plot"]["width"] - box["cell"]["width"]) < 30, box  # no fixed width
+            widths[width] = box["plot"]["width"]
+            page.screenshot(path=str(artifacts / f"dashboard-{width}x{height}.png"), full_page=False)
+        finally:
+            context.close()
+    assert widths[1600] > widths[1200] + 100

@@ -8,8 +8,7 @@ place, so a killed sweep leaves only whole chunks; ``resume`` skips the runs alr
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.designs import MANIFEST_FORMAT
-from model.sweep_spec import RUN_COLUMNS, SweepError
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a hidden temporary sibling, flush it to disk, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+from model.atomic import write_file
+from model.sweeps.designs import MANIFEST_FORMAT
+from model.sweeps.spec import RUN_COLUMNS, SweepError
 
 
 class ResultStore:
@@ -50,7 +41,7 @@ class ResultStore:
             raise SweepError(f"--out {directory}: exists and is not empty (use --resume to continue the sweep "
                              "stored there, or choose a new directory)")
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / cls.MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
+        write_file(directory / cls.MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
         (directory / cls.RESULTS).mkdir()
         return cls(directory)
 
@@ -98,7 +89,7 @@ class ResultStore:
         if "error" in table.column_names:  # text, even in a chunk where no run failed (not pyarrow's null type)
             table = table.set_column(table.column_names.index("error"), "error", table["error"].cast(pa.string()))
         path = self.results / f"part-{self._next_part:05d}.parquet"
-        _write_atomically(path, lambda p: pq.write_table(table, p))
+        write_file(path, lambda p: pq.write_table(table, p))
         self._next_part += 1
         self._buffer.clear()
 

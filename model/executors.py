@@ -1,55 +1,24 @@
-"""Runners: one sweep task to one result row, and the executors that run many tasks.
+"""Executors: where runs happen — in this process, in local worker processes, or on a Dask cluster.
 
-:func:`execute_run` runs one task (in a worker process, a Dask worker or in-process) and records any
-exception in the row's ``error``, so a failing run does not stop the sweep. A run depends only on its
-point and seed, so results are the same whatever runs them. :func:`open_executor` gives an executor:
-in this process, local processes, or a Dask cluster (an existing scheduler or a new local one);
-:func:`map_unordered` keeps a bounded number of tasks in flight; :func:`progress_bar` shows rate and ETA.
+One executor serves every command that runs many models (``tipline compare``, ``sweep``, ``equivalence``):
+:func:`open_executor` gives one and its number of parallel slots, :func:`map_unordered` keeps a bounded
+number of tasks in flight and yields results as they finish, :func:`progress_bar` shows rate and ETA.
+Worker processes (forkserver) import the calling script again: call these under
+``if __name__ == "__main__":`` in a script.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
-from model.designs import RunTask, scenario_at
-from model.params import Scenario
-from model.sweep_spec import SweepError
-
-#: ``simulate(scenario, seed) -> (model, summary)``, as :func:`model.model.run` (importable by workers).
-Simulate = Callable[[Scenario, int], tuple[Any, dict[str, Any]]]
-
-
-def _default_simulate(scenario: Scenario, seed: int) -> tuple[Any, dict[str, Any]]:
-    from model.model import run
-    return run(scenario, seed)
-
-
-def execute_run(base: Mapping[str, Any], task: RunTask, simulate: Simulate | None = None) -> dict[str, Any]:
-    """Run one task and return its row; any exception is caught and recorded in ``error``."""
-    row: dict[str, Any] = {"run_id": task.run_id, "point": task.point, "replication": task.replication,
-                           "seed": task.seed, "error": None}
-    try:
-        scenario = scenario_at(base, task.overrides, label=f"run {task.run_id}")
-        _, summary = (simulate or _default_simulate)(scenario, task.seed)
-    except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
-        row["error"] = f"{type(exc).__name__}: {exc}"
-        return row
-    for key, value in summary.items():
-        if key not in row:
-            row[key] = math.nan if value is None else value
-    return row
-
-
-# --------------------------------------------------------------------------------------------------
-# Executors: in-process, local processes, Dask
+from model.errors import BadInput
 
 
 class InlineExecutor(Executor):
@@ -78,9 +47,9 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
     ``dask_local``: a ``distributed.LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1.
     """
     if workers is not None and workers < 1:
-        raise SweepError(f"--workers {workers}: must be at least 1")
+        raise BadInput(f"--workers {workers}: must be at least 1")
     if scheduler and dask_local:
-        raise SweepError("--scheduler and --dask-local exclude each other (an existing cluster, or a new local one)")
+        raise BadInput("--scheduler and --dask-local exclude each other (an existing cluster, or a new local one)")
     if scheduler or dask_local:
         from distributed import Client, LocalCluster
         cluster = None
@@ -94,7 +63,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                 cluster.close()
             where = f"--scheduler {scheduler}: cannot connect to the Dask scheduler" if scheduler else \
                 "--dask-local: cannot start a Dask LocalCluster"
-            raise SweepError(f"{where} ({type(exc).__name__}: {exc})") from None
+            raise BadInput(f"{where} ({type(exc).__name__}: {exc})") from None
         try:
             yield client.get_executor(pure=False), _dask_slots(client)
         finally:

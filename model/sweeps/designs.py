@@ -31,7 +31,7 @@ import numpy as np
 from model.experiments import replication_seeds
 from model.params import Scenario
 from model.scenarios import ScenarioError, apply_override, load_chain, resolve_path, toml_value, validate
-from model.sweep_spec import SweepError, SweepSpec, load_sweep, parse_spec
+from model.sweeps.spec import SweepError, SweepSpec, load_sweep, parse_spec
 
 #: The ``format`` of a sweep directory's ``manifest.json`` (see :mod:`model.result_store`).
 MANIFEST_FORMAT = "tipline-sweep/1"

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from model.cli import EXIT_ERROR, EXIT_OK, BadInput, add_set_option, print_table
+from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, add_set_option, overrides_from, print_table
 
 SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, sobol_main); see docs/sweeps.md.
 Runners: local processes by default (--workers, default all cores; 1 runs in this process); an existing
@@ -36,35 +36,17 @@ stops at --max-staff, or when doubling the staff changes no replication: staff n
 no staffing level reaches the target (the answer is then "not reachable")."""
 
 
-def _overrides(args: argparse.Namespace) -> list[str]:
-    extra = list(args.set or [])
-    if getattr(args, "days", None) is not None:
-        extra.append(f"run.days={args.days}")
-    return extra
-
-
-def _runner_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=None,
-                        help="local worker processes, or Dask workers with --dask-local (default: all cores)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--dask-local", action="store_true",
-                        help="start a Dask LocalCluster of --workers processes on 127.0.0.1 for this command")
-    parser.add_argument("--progress", action="store_true", default=None,
-                        help="show the progress bar (rate, ETA) even when stderr is not a terminal")
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from model.designs import resolve_design
-    from model.sweep_spec import load_sweep
-    from model.sweeps import run_sweep
+    from model.sweeps.designs import resolve_design
+    from model.sweeps.spec import load_sweep
+    from model.sweeps.sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise BadInput(f"--workers {args.workers}: must be at least 1")
     if args.chunk_rows < 1:
         raise BadInput(f"--chunk-rows {args.chunk_rows}: must be at least 1")
     spec, path = load_sweep(args.sweep)
-    design = resolve_design(spec, path, _overrides(args))
+    design = resolve_design(spec, path, overrides_from(args))
     if args.dry_run:
         print(f"{spec.name}: {spec.design} design, {len(design.points):,} points x {len(design.seeds)} "
               f"replications = {design.runs:,} runs; root seed {design.seed}; base {design.base.name}")
@@ -90,7 +72,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from model.analysis import analyze_sweep, write_analysis
+    from model.sweeps.analysis import analyze_sweep, write_analysis
 
     tables = analyze_sweep(args.directory, args.metric, args.confidence)
     target = write_analysis(args.directory, tables)
@@ -142,10 +124,10 @@ def _describe(result: Any) -> str:
 
 
 def cmd_equivalence(args: argparse.Namespace) -> int:
-    from model.analysis import staffing_equivalence
     from model.scenarios import load_scenario
+    from model.sweeps.equivalence import staffing_equivalence
 
-    overrides = _overrides(args)
+    overrides = overrides_from(args)
     for name in (args.baseline, args.target):
         load_scenario(name, overrides)  # bad input before any run
     result = staffing_equivalence(args.baseline, args.target, staff=args.staff, metric=args.metric,
@@ -182,7 +164,7 @@ def register(commands: Any) -> None:
     sweep.add_argument("--out", metavar="DIR", help="new (or empty) directory for manifest.json and results/")
     sweep.add_argument("--resume", action="store_true",
                        help="continue the sweep stored in DIR: skip stored runs (finished or failed)")
-    _runner_options(sweep)
+    add_runner_options(sweep)
     add_set_option(sweep)
     sweep.add_argument("--days", type=int, help="simulated days of every run (sets run.days)")
     sweep.add_argument("--chunk-rows", type=int, default=64,
@@ -221,7 +203,7 @@ def register(commands: Any) -> None:
     eq.add_argument("--days", type=int, help="simulated days for both scenarios")
     eq.add_argument("--seed", type=int, help="root seed of the replications (default: the baseline's run.seed)")
     eq.add_argument("--max-staff", type=int, help="largest staffing tried (default: 100 x today's)")
-    _runner_options(eq)
+    add_runner_options(eq)
     eq.add_argument("--json", action="store_true", help="print one JSON object")
     eq.set_defaults(func=cmd_equivalence)
 
