@@ -386,8 +386,8 @@ def waiting_rows(model: RetentionModel) -> dict[str, np.ndarray]:
         return rows[desk.routes(rows) == which]
 
     queued = desk.queue.rows
-    inbox = desk.inbox.rows()
-    service = cases(desk.service.rows())
+    inbox = desk.inbox.rows
+    service = cases(desk.service.rows)
     steps = (Step.WARRANT, Step.IDENTIFY, Step.DRAFT)
     out = {
         WAITING[0]: np.concatenate([model.ncmec.queue.rows, inbox[store.step[inbox] == Step.REVIEW]]),

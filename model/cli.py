@@ -119,7 +119,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"tipline: warning: A and B differ in {len(attrs['differs'])} keys that are not policy or staffing "
               f"({shown}): the difference is not the effect of a policy alone", file=sys.stderr)
     if args.json:
-        payload = {"a": attrs["a"], "b": attrs["b"], "replications": args.replications, "seeds": attrs["seeds"],
+        payload = {"a": attrs["a"], "b": attrs["b"], "overrides": overrides, "overrides_a": args.set_a or [],
+                   "overrides_b": args.set_b or [], "replications": args.replications, "seeds": attrs["seeds"],
                    "confidence": attrs["confidence"], "headline": attrs["headline"],
                    "headline_foreign": headline(table, "foreign"), "differs": attrs["differs"],
                    "metrics": {m: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}

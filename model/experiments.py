@@ -126,8 +126,8 @@ def headline(table: pd.DataFrame, route: str = "us") -> str:
     row = table.loc[f"evidence_lost_rate_{route}"]
     level = f"{table.attrs.get('confidence', 0.95):.0%}"
 
-    def pct(x: float) -> str:
-        return "-" if not math.isfinite(x) else f"{100 * x:.1f}%"
+    def pct(x: float) -> str:  # a share: its Student-t interval is cut to 0-100%
+        return "-" if not math.isfinite(x) else f"{100 * min(max(x, 0.0), 1.0):.1f}%"
 
     def points(x: float) -> str:
         return "-" if not math.isfinite(x) else f"{100 * x:+.1f}"
@@ -186,6 +186,9 @@ def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "re
         scenario_a = scenario_with(scenario_a, overrides_a)
     if overrides_b:
         scenario_b = scenario_with(scenario_b, overrides_b)
+    if scenario_a.name == scenario_b.name:  # tell the sides apart by their own overrides
+        scenario_a, scenario_b = (scenario_with(s, [f'name="{s.name} ({"; ".join(o) or "as given"})"'])
+                                  for s, o in ((scenario_a, list(overrides_a)), (scenario_b, list(overrides_b))))
     seeds = replication_seeds(scenario_a.run.seed if seed is None else seed, replications)
     runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress, scheduler, dask_local)
     table = paired_table(runs_a, runs_b, confidence)

@@ -54,9 +54,13 @@ DAILY_SERIES: dict[str, str] = {
     "investigator_utilisation": "share of US investigators' hours used today",
     "served_today": "counted reports whose legal process was served in time today",
     "lost_today": "counted reports whose evidence was lost today",
+    "served_us_today": "of which US cases",
+    "lost_us_today": "of which US cases",
     "closed_unworked_today": "counted referrals closed unworked today",
     "legal_process_served": "cumulative: counted reports served in time",
     "evidence_lost": "cumulative: counted reports whose evidence was lost",
+    "legal_process_served_us": "cumulative: counted US cases served in time",
+    "evidence_lost_us": "cumulative: counted US cases whose evidence was lost",
     "closed_unworked": "cumulative: counted referrals closed unworked",
     "arrests": "cumulative: arrests made on counted days",
     "investigations_us_today": "actionable US referrals reviewed today (all)",
@@ -134,7 +138,8 @@ class RetentionModel(mesa.Model):
         self.day += 1
         day = self.day
         out = self.outcomes
-        before = (out.evidence_lost, out.legal_process_served, int(out.closed_unworked.sum()))
+        before = (out.evidence_lost, out.legal_process_served, int(out.closed_unworked.sum()), int(out.lost[US].sum()),
+                  int(out.served[US]))
         for stage in PIPELINE:
             stage.act(self.agents_by_type[stage], day)
         out.end_of_day(day)
@@ -149,7 +154,8 @@ class RetentionModel(mesa.Model):
         """Days simulated after ``run.days`` to decide the counted reports."""
         return max(0, self.day - self.params.run.days)
 
-    def _record(self, day: int, lost_before: int, served_before: int, closed_before: int) -> None:
+    def _record(self, day: int, lost_before: int, served_before: int, closed_before: int, lost_us_before: int,
+                served_us_before: int) -> None:
         out, today = self.outcomes, self.today
         queue = self.casework.queue
         reviews = sum(a.reviews_waiting for a in self.agencies)
@@ -170,9 +176,13 @@ class RetentionModel(mesa.Model):
             investigator_utilisation=sum(a.used_today for a in self.us_agencies) / hours if hours else 0.0,
             served_today=out.legal_process_served - served_before,
             lost_today=out.evidence_lost - lost_before,
+            served_us_today=int(out.served[US]) - served_us_before,
+            lost_us_today=int(out.lost[US].sum()) - lost_us_before,
             closed_unworked_today=int(out.closed_unworked.sum()) - closed_before,
             legal_process_served=out.legal_process_served,
             evidence_lost=out.evidence_lost,
+            legal_process_served_us=int(out.served[US]),
+            evidence_lost_us=int(out.lost[US].sum()),
             closed_unworked=int(out.closed_unworked.sum()),
             arrests=out.arrests,
             investigations_us_today=self.casework.investigations_us_today,
@@ -196,7 +206,7 @@ class RetentionModel(mesa.Model):
     def waiting_cases(self) -> np.ndarray:
         """Counted cases needing legal process that still wait for NCMEC, investigators or a judge (a scan of rows)."""
         store = self.store
-        rows = np.concatenate([self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows()])
+        rows = np.concatenate([self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows])
         rows = rows[store.counted[rows] & store.actionable[rows] & (store.step[rows] != Step.FOLLOW_UP)]
         return rows[store.needs_process[rows]]
 

@@ -388,6 +388,7 @@ class Calendar:
         days = [self._days] + [np.full(len(r), d, np.int64) for d, chunks in self._by_day.items() for r in chunks]
         return np.concatenate(rows), np.concatenate(days)
 
+    @property
     def rows(self) -> Rows:
-        """Every row waiting (any order)."""
+        """Every row waiting (any order), as :attr:`PriorityQueue.rows`."""
         return self.items()[0]

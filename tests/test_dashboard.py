@@ -206,7 +206,7 @@ def test_deadline_figure_reads_every_stage_where_cases_wait(stepped):
         chosen = rows[name]
         assert np.all(store.needs_process[chosen] & store.actionable[chosen] & (store.quality[chosen] < 1))
         assert np.all(desk.routes(chosen) == US)
-    scheduled = desk.service.rows()
+    scheduled = desk.service.rows
     scheduled = scheduled[store.actionable[scheduled] & store.needs_process[scheduled]]
     assert len(rows["legal process scheduled"]) + len(rows[app.FOREIGN_WAITING]) == len(scheduled) > 0
     queued = desk.queue.rows

@@ -137,7 +137,7 @@ class TestCalendar:
     def test_rows_lists_everything_waiting(self):
         cal = Calendar()
         cal.schedule(rows(7, 8), np.array([2, 9]))
-        assert sorted(cal.rows()) == [7, 8]
+        assert sorted(cal.rows) == [7, 8]
 
 
 class TestQueueGroupsAgeAndTiers:
