@@ -105,7 +105,6 @@ class Platform(StageAgent):
         agency = self.routing.agency(draws.location)
         store.created[rows] = day
         store.deadline[rows] = day + self.retention_days
-        store.platform[rows] = self.index
         store.agency[rows] = agency
         store.counted[rows] = counted
         store.urgent[rows] = draws.urgent
@@ -116,7 +115,7 @@ class Platform(StageAgent):
         is_case = draws.is_case
         cases = rows[is_case]
         route = self.routing.route[agency[is_case]]
-        self.rules.write(store, cases, draws.cases, route, draws.automated[is_case], self.spec)
+        self.rules.write(store, cases, draws.cases, route, draws.automated[is_case], self.index)
         if counted:
             need = store.needs_process[cases]
             self.outcomes.filed(self.index, len(rows), int(need.sum()))
@@ -190,11 +189,11 @@ class ForensicLab(StageAgent):
     """The digital-forensic lab: examines arrest-bound cases in arrival order within its daily capacity,
     then the arrest follows after its delay."""
 
-    def __init__(self, model: mesa.Model, scenario: Scenario, store: ReportStore) -> None:
+    def __init__(self, model: mesa.Model, scenario: Scenario, store: ReportStore, rules: CaseRules) -> None:
         super().__init__(model)
         ds = scenario.downstream
         self.exams_per_day, self.exams_per_case = ds.forensic_exams_per_day, ds.exams_per_case
-        self.store = store
+        self.store, self.rules = store, rules
         self.queue = PriorityQueue()
         self.to_arrest = Calendar()
         self.credit = 0.0
@@ -207,7 +206,7 @@ class ForensicLab(StageAgent):
         self.credit += self.exams_per_day
         rows = self.queue.pop(int(self.credit // self.exams_per_case))
         self.credit = self.credit - len(rows) * self.exams_per_case if len(self.queue) else 0.0
-        self.to_arrest.schedule(rows, day + self.store.arrest_days[rows])
+        self.to_arrest.schedule(rows, day + self.rules.arrest_days(self.store, rows))
         arrested = self.to_arrest.pop(day)
         self.arrests_today = len(arrested)
         self.store.release(arrested)

@@ -18,7 +18,7 @@ import numpy as np
 
 from model.draws import CaseDraws, lognormal_days, mean_one_lognormal
 from model.outcomes import US
-from model.params import PlatformSpec, Scenario
+from model.params import Scenario
 from model.reports import ReportStore, Rows
 
 
@@ -54,6 +54,8 @@ class CaseRules:
     identification_sigma: float
     path_median: np.ndarray        # by path: US approval, MLAT, CLOUD Act, emergency (days)
     path_sigma: np.ndarray
+    response_median: np.ndarray    # by platform
+    response_sigma: np.ndarray
     arrest_median: float
     arrest_sigma: float
 
@@ -71,12 +73,17 @@ class CaseRules:
             path_median=np.array([le.approval_median_days, foreign.mlat_median_days, foreign.cloud_act_median_days,
                                   le.emergency_median_days]),
             path_sigma=np.array([le.approval_sigma, foreign.mlat_sigma, foreign.cloud_act_sigma, le.emergency_sigma]),
+            response_median=np.array([p.response_median_days for p in scenario.platforms]),
+            response_sigma=np.array([p.response_sigma for p in scenario.platforms]),
             arrest_median=scenario.downstream.arrest_delay_median_days,
             arrest_sigma=scenario.downstream.arrest_delay_sigma)
 
     def write(self, store: ReportStore, rows: Rows, draws: CaseDraws, route: np.ndarray, automated: np.ndarray,
-              platform: PlatformSpec) -> None:
-        """Write the case columns of `rows` (cases, in the order of `draws`) routed to `route` (US or FOREIGN)."""
+              platform: int) -> None:
+        """Write the case columns of `rows` (cases, in the order of `draws`) routed to `route` (US or FOREIGN).
+
+        The waits are kept as their standard normals and turned into days when the case gets there.
+        """
         urgent = store.urgent[rows]
         us = route == US
         store.needs_process[rows] = draws.needs_process < self.process_share[route]
@@ -85,17 +92,36 @@ class CaseRules:
         store.identify[rows] = ~urgent & us & (draws.identify < np.float32(self.identification_share))
         store.ip_lead[rows] = us & (draws.ip_lead < np.float32(self.ip_lead_share))
         store.ip_unattributable[rows] = draws.cgnat < np.float32(self.cgnat_share)
+        store.platform[rows] = platform
         store.arrest_draw[rows] = draws.arrest
         store.work_factor[rows] = mean_one_lognormal(self.work_sigma, draws.work)
-        store.warrant_days[rows] = lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant)
-        store.identification_days[rows] = lognormal_days(self.identification_median, self.identification_sigma,
-                                                         draws.identification)
         path = np.where(us, PATH_US, np.where(draws.cloud_act < np.float32(self.cloud_act_share), PATH_CLOUD_ACT,
                                               PATH_MLAT))
         path[urgent] = PATH_EMERGENCY
-        store.process_days[rows] = lognormal_days(self.path_median[path], self.path_sigma[path], draws.process)
-        store.response_days[rows] = lognormal_days(platform.response_median_days, platform.response_sigma,
-                                                   draws.response)
-        store.arrest_days[rows] = lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay)
+        store.path[rows] = path
+        store.z_warrant[rows] = draws.warrant
+        store.z_identification[rows] = draws.identification
+        store.z_process[rows] = draws.process
+        store.z_response[rows] = draws.response
+        store.z_arrest[rows] = draws.arrest_delay
 
+    # --- the waits, in whole days, of cases that get there ----------------------------------------
 
+    def warrant_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
+        return lognormal_days(self.warrant_median, self.warrant_sigma, store.z_warrant[rows])
+
+    def identification_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
+        return lognormal_days(self.identification_median, self.identification_sigma, store.z_identification[rows])
+
+    def process_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
+        """Approval (US), MLAT or CLOUD Act (foreign), or the emergency request's answer."""
+        path = store.path[rows]
+        return lognormal_days(self.path_median[path], self.path_sigma[path], store.z_process[rows])
+
+    def response_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
+        """The platform's answer to served legal process."""
+        platform = store.platform[rows]
+        return lognormal_days(self.response_median[platform], self.response_sigma[platform], store.z_response[rows])
+
+    def arrest_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
+        return lognormal_days(self.arrest_median, self.arrest_sigma, store.z_arrest[rows])

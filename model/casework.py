@@ -23,23 +23,24 @@ does, so the time to legal process grows when hours are short.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from model.agency import Agency
-from model.cases import Step
+from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
-from model.reports import Calendar, PriorityQueue, ReportStore, Rows, joined
+from model.reports import GROUP_SHIFT, Calendar, PriorityQueue, ReportStore, Rows, joined, key_order
 
 
 class Casework:
     """Arrivals, the consequences of finished steps, and service, for every agency (see module doc)."""
 
-    def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object) -> None:
-        self.store, self.outcomes, self.lab = store, outcomes, lab
+    def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object, rules: CaseRules) -> None:
+        self.store, self.outcomes, self.lab, self.rules = store, outcomes, lab, rules
         le, retention = scenario.law_enforcement, scenario.retention
         self.hours = le
         #: Investigator hours of each step (review is priced separately), by Step.
@@ -71,13 +72,15 @@ class Casework:
 
     def step(self, day: int) -> None:
         arrived = self.inbox.pop(day)
-        if len(arrived):
-            self._enqueue(self._take_in(arrived, day), day)
+        # Today's arrivals are held back from the queue (deadline_first needs them queued for its demotion):
+        # an agency with nothing waiting whose arrivals fit its hours works them without queueing them.
+        hold = self.policy != "deadline_first"
+        held = self._enqueue(self._take_in(arrived, day), day, hold) if len(arrived) else None
         stale = self.queue.drop_entered_before(day - self.backlog_limit)
         if len(stale):
             self._close_stale(stale, day)
         demote_expired(self.queue, self.policy, day, (0, REVIEW_OFFSET), range(len(self.agencies)))
-        done = joined([agency.work(self.store) for agency in self.agencies])
+        done = joined([self._work(agency, held) for agency in self.agencies])
         self.investigations_us_today = 0
         if len(done):
             self._finish(done, day)
@@ -148,8 +151,11 @@ class Casework:
         store.deadline[extended] = day + self.preservation_days
         return cases
 
-    def _enqueue(self, rows: Rows, entry: int | np.ndarray) -> None:
-        """Price each row's next step in hours and queue it at its agency."""
+    def _enqueue(self, rows: Rows, entry: int | np.ndarray, hold: bool = False) -> dict[int, tuple[Rows, np.ndarray]] | None:
+        """Price each row's next step in hours and queue it at its agency.
+
+        With `hold`, nothing is queued: the rows and their keys are returned by agency, in queue order.
+        """
         store, hours = self.store, self.hours
         step = store.step[rows]
         factor = store.work_factor[rows]
@@ -165,8 +171,29 @@ class Casework:
         work[(step == Step.DRAFT) & store.urgent[rows]] = hours.emergency_hours
         store.work[rows] = work
         agency = store.agency[rows]
-        self.queue.push(rows, queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency))
-        self._count_waiting(rows, 1)
+        keys = queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency)
+        if not hold:
+            self.queue.push(rows, keys)
+            self._count_waiting(rows, 1)
+            return None
+        keys = np.broadcast_to(keys, rows.shape)
+        order = key_order(keys)
+        rows, keys = rows[order], keys[order]
+        groups = keys >> GROUP_SHIFT
+        cuts = np.searchsorted(groups, np.arange(len(self.agencies) + 1))
+        return {g: (rows[a:b], keys[a:b]) for g, (a, b) in enumerate(itertools.pairwise(cuts)) if b > a}
+
+    def _work(self, agency: Agency, held: dict[int, tuple[Rows, np.ndarray]] | None) -> Rows:
+        """An agency's day of work: today's arrivals directly if nothing waits and they fit, else from its queue."""
+        rows, keys = held.get(agency.index, (None, None)) if held else (None, None)
+        if rows is not None:
+            if agency.work_waiting == 0:
+                done = agency.work_directly(self.store, rows, keys)
+                if done is not None:
+                    return done
+            self.queue.push(rows, keys)
+            self._count_waiting(rows, 1)
+        return agency.work(self.store)
 
     def _count_waiting(self, rows: Rows, sign: int) -> None:
         """Keep each agency's counts of queued work and of queued referrals."""
@@ -226,7 +253,7 @@ class Casework:
         """The warrant goes to the judge; when signed, the case comes back to identify the suspect or draft."""
         store = self.store
         store.step[rows] = np.where(store.identify[rows], Step.IDENTIFY, Step.DRAFT)
-        self.inbox.schedule(rows, day + np.maximum(store.warrant_days[rows], 1))
+        self.inbox.schedule(rows, day + np.maximum(self.rules.warrant_days(store, rows), 1))
 
     def _identification_drafted(self, rows: Rows, day: int) -> None:
         """The subpoenas go out (the ISP's with the report's IP address, today); the case comes back with
@@ -235,7 +262,7 @@ class Casework:
         log_age = day - store.created[rows] + isp.upload_to_report_days
         self._check_isp_logs(rows, log_age)
         store.step[rows] = Step.DRAFT
-        self.inbox.schedule(rows, day + np.maximum(store.identification_days[rows], 1))
+        self.inbox.schedule(rows, day + np.maximum(self.rules.identification_days(store, rows), 1))
 
     def _schedule_service(self, rows: Rows, day: int) -> None:
         """Drafted legal process waits for its approval (MLAT, an emergency request for its answer).
@@ -245,7 +272,7 @@ class Casework:
         if len(rows) == 0:
             return
         store = self.store
-        due = day + store.process_days[rows]
+        due = day + self.rules.process_days(store, rows)
         counted = store.counted[rows]
         self.outcomes.schedule(self.routes(rows[counted]), store.stage[rows[counted]].astype(np.int64),
                                store.created[rows[counted]].astype(np.int64),
@@ -269,10 +296,11 @@ class Casework:
         store.release(rows[route == FOREIGN])
         rows = rows[route == US]
         in_time = day <= store.deadline[rows]
-        response = store.response_days[rows]
+        response = self.rules.response_days(store, rows)
         store.evidence_missing[rows] |= ~in_time
-        later = rows[in_time & ~store.identify[rows]]  # the ISP subpoena follows the platform's answer
-        log_age = day + store.response_days[later] + isp.subpoena_days - store.created[later] + isp.upload_to_report_days
+        later = in_time & ~store.identify[rows]  # the ISP subpoena follows the platform's answer
+        log_age = day + response[later] + isp.subpoena_days - store.created[rows[later]] + isp.upload_to_report_days
+        later = rows[later]
         self._check_isp_logs(later, log_age)
         go_on = in_time | (not self.close_expired)
         store.release(rows[~go_on])

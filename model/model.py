@@ -107,8 +107,9 @@ class RetentionModel(mesa.Model):
         self.store = ReportStore(capacity=int(min(max(daily * STORE_DAYS, 1024), 50_000_000)))
         self.outcomes = Outcomes(horizon=run.days + run.drain_max_days + _longest_hold(params) + 1,
                                  n_platforms=len(params.platforms))
-        self.lab = ForensicLab(self, params, self.store)
-        self.casework = Casework(params, self.store, self.outcomes, self.lab)
+        rules = CaseRules.from_scenario(params)
+        self.lab = ForensicLab(self, params, self.store, rules)
+        self.casework = Casework(params, self.store, self.outcomes, self.lab, rules)
         le = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
         self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, le.investigators),
@@ -116,7 +117,6 @@ class RetentionModel(mesa.Model):
                          for i, spec in enumerate(params.agencies)]
         self.casework.attach(self.agencies)
         self.ncmec = Ncmec(self, params.ncmec, self.store, self.outcomes, self.casework)
-        rules = CaseRules.from_scenario(params)
         n = len(params.platforms)
         streams = zip(arrivals.spawn(n), attributes.spawn(n), cases.spawn(n), strict=True)
         self.platforms = [Platform(self, spec, i, seeds, params, Routing(spec, self.agencies), rules, self.store,

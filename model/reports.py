@@ -9,7 +9,6 @@ in flight, not the number ever created.
 from __future__ import annotations
 
 import bisect
-import heapq
 import typing
 from typing import Annotated
 
@@ -28,7 +27,6 @@ class ReportStore:
     # --- every report -------------------------------------------------------------------------
     created: Annotated[np.ndarray, np.int32]  # day the platform filed the report
     deadline: Annotated[np.ndarray, np.int32]  # last day the platform still holds the content
-    platform: Annotated[np.ndarray, np.int16]  # index of the filing platform
     agency: Annotated[np.ndarray, np.int16]  # destination agency (index into the model's agencies)
     counted: Annotated[np.ndarray, bool]  # created after the warm-up, up to run.days
     urgent: Annotated[np.ndarray, bool]  # child in imminent danger
@@ -43,16 +41,19 @@ class ReportStore:
     letter: Annotated[np.ndarray, bool]  # the agency sends a 2703(f) preservation letter
     ip_lead: Annotated[np.ndarray, bool]  # next step is an ISP subpoena for the IP
     ip_unattributable: Annotated[np.ndarray, bool]  # behind carrier-grade NAT
+    platform: Annotated[np.ndarray, np.int16]  # index of the filing platform (its answer time)
     received: Annotated[np.ndarray, np.int32]  # day the referral reached its agency
-    step: Annotated[np.ndarray, np.uint8]  # the case's next investigator step (agency.Step)
+    step: Annotated[np.ndarray, np.uint8]  # the case's next investigator step (cases.Step; REVIEW for every referral)
     work: Annotated[np.ndarray, np.float32]  # investigator hours of that step
     work_factor: Annotated[np.ndarray, np.float32]  # the case's hours multiplier (mean 1)
-    warrant_days: Annotated[np.ndarray, np.int32]  # judge's wait for the Wilson warrant
-    identification_days: Annotated[np.ndarray, np.int32]  # wait for the identification subpoenas' answers
-    process_days: Annotated[np.ndarray, np.int32]  # approval wait (US), MLAT/CLOUD Act time (foreign), emergency time
-    response_days: Annotated[np.ndarray, np.int32]  # platform's answer to served legal process
+    path: Annotated[np.ndarray, np.uint8]  # legal-process path: US approval, MLAT, CLOUD Act, emergency (cases.PATH_*)
+    # Standard normals of the case's waits, turned into days (cases.CaseRules) when the case gets there:
+    z_warrant: Annotated[np.ndarray, np.float32]  # the judge's wait for the Wilson warrant
+    z_identification: Annotated[np.ndarray, np.float32]  # the identification subpoenas' answers
+    z_process: Annotated[np.ndarray, np.float32]  # approval (US), MLAT / CLOUD Act (foreign), emergency
+    z_response: Annotated[np.ndarray, np.float32]  # the platform's answer to served legal process
+    z_arrest: Annotated[np.ndarray, np.float32]  # forensic exam -> arrest
     evidence_missing: Annotated[np.ndarray, bool]  # platform content expired or ISP logs lost (weaker follow-up)
-    arrest_days: Annotated[np.ndarray, np.int32]  # forensic exam -> arrest
     arrest_draw: Annotated[np.ndarray, np.float32]  # uniform compared with the arrest probability
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -111,6 +112,7 @@ COLUMNS: dict[str, np.dtype] = {name: np.dtype(hint.__metadata__[0]) for name, h
 # keys, and the queue's mean wait).
 GROUP_SHIFT, TIER_SHIFT, ORDER_SHIFT = 58, 52, 32
 ENTRY_MASK = (1 << ORDER_SHIFT) - 1
+ORDER_MASK = (1 << (TIER_SHIFT - ORDER_SHIFT)) - 1
 MAX_GROUPS = 1 << (63 - GROUP_SHIFT)
 
 
@@ -142,23 +144,82 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
+def key_order(keys: np.ndarray) -> np.ndarray:
+    """Indices that sort queue keys stably. A day's keys usually differ only in group and tier (one entry
+    day, order 0): then a linear-time radix sort of those bits gives the same order as sorting the keys."""
+    if not (keys & (ORDER_MASK << ORDER_SHIFT)).any():
+        entries = keys & ENTRY_MASK
+        if entries.min() == entries.max():
+            return np.argsort((keys >> TIER_SHIFT).astype(np.uint16), kind="stable")
+    return stable_order(keys)
+
+
+def lane_starts(keys: np.ndarray) -> list[int]:
+    """Where each lane (a key without its entry day) begins in keys sorted by :func:`key_order`."""
+    lanes = keys & ~ENTRY_MASK
+    return [0, *(np.flatnonzero(lanes[1:] != lanes[:-1]) + 1).tolist()]
+
+
+class Lane:
+    """The rows of one queue key without its entry day (group, tier, order), in service order.
+
+    Rows enter in order of entry day (first in, first out among equal days), kept as chunks of rows with
+    their entry days; the chunks are joined only when the front is needed.
+    """
+
+    __slots__ = ("chunks", "entries")
+
+    def __init__(self) -> None:
+        self.chunks: list[Rows] = []
+        self.entries: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    def last_entry(self) -> int:
+        return int(self.entries[-1][-1])
+
+    def append(self, rows: Rows, entries: np.ndarray) -> None:
+        if self.chunks and entries[0] < self.last_entry():   # older than the tail: merge by entry day
+            rows, entries = np.concatenate([*self.chunks, rows]), np.concatenate([*self.entries, entries])
+            order = np.argsort(entries, kind="stable")
+            self.chunks, self.entries = [rows[order]], [entries[order]]
+            return
+        self.chunks.append(rows)
+        self.entries.append(entries)
+
+    def front(self) -> tuple[Rows, np.ndarray]:
+        """All rows and entry days as one pair of arrays."""
+        if len(self.chunks) > 1:
+            self.chunks, self.entries = [np.concatenate(self.chunks)], [np.concatenate(self.entries)]
+        return self.chunks[0], self.entries[0]
+
+    def take(self, k: int) -> tuple[Rows, np.ndarray]:
+        """Remove and return the first `k` rows and their entry days (after :meth:`front`)."""
+        rows, entries = self.chunks[0], self.entries[0]
+        if k == len(rows):
+            self.chunks, self.entries = [], []
+        else:
+            self.chunks, self.entries = [rows[k:]], [entries[k:]]
+        return rows[:k], entries[:k]
+
+
 class PriorityQueue:
     """Row indices served in order of an integer key (:func:`queue_key`); equal keys leave in arrival order.
 
-    Rows are kept in buckets, one per distinct key, each a list of arrays in arrival order; the keys
-    present are kept sorted. Pushing and popping touch only the rows moved, never the whole queue.
-    Rows can also leave by age (:meth:`drop_entered_before`) and be moved to another tier
-    (:meth:`demote`), e.g. when their deadline passes.
+    Rows are kept in lanes, one per key without its entry day (group, tier, order), kept sorted; within a
+    lane rows leave in order of entry day, then arrival. Lanes of order 0 persist while the queue lives, so
+    a day's work joins and leaves them without creating anything. Rows can also leave by age
+    (:meth:`drop_entered_before`) and be moved to another tier (:meth:`demote`), e.g. when their deadline
+    passes.
     """
 
     def __init__(self) -> None:
-        self._buckets: dict[int, list[Rows]] = {}
-        self._keys: list[int] = []               # the bucket keys, sorted
-        self._by_entry: dict[int, list[int]] = {}  # entry day -> keys made with it (some may be gone)
-        self._entry_days: list[int] = []          # heap of the entry days in _by_entry
+        self._lanes: dict[int, Lane] = {}
+        self._keys: list[int] = []   # the lane keys, sorted
         self._count = 0
-        self._entered_sum = 0  # sum over queued rows of their entry day
-        self._mean_cost = 1.0  # of the last rows popped by budget: sizes the next look-ahead
+        self._entered_sum = 0        # sum over queued rows of their entry day
+        self._mean_cost = 1.0        # of the last rows popped by budget: sizes the next look-ahead
 
     def __len__(self) -> int:
         return self._count
@@ -174,90 +235,64 @@ class PriorityQueue:
 
     def group_rows(self, group: int | None) -> Rows:
         """The queued rows of `group` (None: all) in service order (a new array)."""
-        low, high = group_range(group)
-        start, end = bisect.bisect_left(self._keys, low), bisect.bisect_left(self._keys, high)
-        chunks = [chunk for key in self._keys[start:end] for chunk in self._buckets[key]]
+        chunks = [chunk for key in self._keys_of(group) for chunk in self._lanes[key].chunks]
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+
+    def _keys_of(self, group: int | None) -> list[int]:
+        low, high = group_range(group)
+        return self._keys[bisect.bisect_left(self._keys, low):bisect.bisect_left(self._keys, high)]
 
     def push(self, rows: Rows, keys: np.ndarray | int) -> None:
         """Add rows with their keys (smaller leaves first); `keys` is one per row, or one int for all."""
         if len(rows) == 0:
             return
-        self._count += len(rows)
         if isinstance(keys, int):
-            self._add(keys, rows)
+            self._add(keys & ~ENTRY_MASK, rows, np.full(len(rows), keys & ENTRY_MASK, np.int64))
             return
         low = keys.min()
         if low == keys.max():
-            self._add(int(low), rows)
+            self._add(int(low) & ~ENTRY_MASK, rows, np.full(len(rows), int(low) & ENTRY_MASK, np.int64))
             return
-        order = stable_order(keys)
+        order = key_order(keys)
         rows, keys = rows[order], keys[order]
-        starts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()]
+        lanes = keys & ~ENTRY_MASK
+        starts = lane_starts(keys)
         ends = [*starts[1:], len(rows)]
-        for key, start, end in zip(keys[starts].tolist(), starts, ends, strict=True):
-            self._add(key, rows[start:end])
+        for lane, start, end in zip(lanes[starts].tolist(), starts, ends, strict=True):
+            self._add(lane, rows[start:end], keys[start:end] & ENTRY_MASK)
 
-    def _add(self, key: int, rows: Rows) -> None:
-        entry = key & ENTRY_MASK
-        self._entered_sum += entry * len(rows)
-        bucket = self._buckets.get(key)
-        if bucket is not None:
-            bucket.append(rows)
-            return
-        self._buckets[key] = [rows]
-        if not self._keys or key > self._keys[-1]:
-            self._keys.append(key)
-        else:
+    def _add(self, key: int, rows: Rows, entries: np.ndarray) -> None:
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = Lane()
             bisect.insort(self._keys, key)
-        keys_of_day = self._by_entry.get(entry)
-        if keys_of_day is None:
-            self._by_entry[entry] = [key]
-            heapq.heappush(self._entry_days, entry)
-        else:
-            keys_of_day.append(key)
+        lane.append(rows, entries)
+        self._count += len(rows)
+        self._entered_sum += int(entries.sum()) if len(entries) > 1 and entries[0] != entries[-1] \
+            else int(entries[0]) * len(entries)
 
-    def _remove_bucket(self, key: int, index: int | None = None) -> Rows:
-        """Take a whole bucket out (its key stays listed under its entry day until that day is dropped)."""
-        chunks = self._buckets.pop(key)
-        rows = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-        if index is None:
-            index = bisect.bisect_left(self._keys, key)
-        del self._keys[index]
-        self._count -= len(rows)
-        self._entered_sum -= (key & ENTRY_MASK) * len(rows)
-        return rows
-
-    def _front(self, index: int) -> tuple[int, Rows]:
-        """The key at `index` of the sorted keys and its rows as one array."""
-        key = self._keys[index]
-        bucket = self._buckets[key]
-        if len(bucket) > 1:
-            bucket[:] = [np.concatenate(bucket)]
-        return key, bucket[0]
-
-    def _take(self, index: int, key: int, rows: Rows, k: int) -> Rows:
-        """Remove the first `k` rows of the bucket at `index`."""
-        if k == len(rows):
-            return self._remove_bucket(key, index)
-        self._buckets[key] = [rows[k:]]
-        self._count -= k
-        self._entered_sum -= (key & ENTRY_MASK) * k
-        return rows[:k]
+    def _took(self, key: int, lane: Lane, entries: np.ndarray) -> None:
+        """Book rows that left a lane; an emptied lane of a nonzero order (a deadline day) is removed."""
+        self._count -= len(entries)
+        self._entered_sum -= int(entries.sum())
+        if not lane.chunks and (key >> ORDER_SHIFT) & ORDER_MASK:
+            del self._lanes[key]
+            del self._keys[bisect.bisect_left(self._keys, key)]
 
     def pop_budget(self, costs: np.ndarray, credit: float, group: int | None = None) -> tuple[Rows, float]:
         """Pop the longest prefix (of `group`, or of the whole queue) whose total cost fits in `credit`.
 
         `costs` is the per-row cost column of the store (indexed by row). Returns the rows and the cost used.
         """
-        low, high = group_range(group)
-        index = 0 if group is None else bisect.bisect_left(self._keys, low)
         taken: list[Rows] = []
         used = 0.0
-        while index < len(self._keys) and self._keys[index] < high:
-            key, rows = self._front(index)
+        for key in self._keys_of(group):
+            lane = self._lanes[key]
+            if not lane.chunks:
+                continue
+            rows, _ = lane.front()
             n, left = len(rows), credit - used
-            # Cost a window of the bucket large enough for the credit left, not the whole bucket.
+            # Cost a window of the lane large enough for the credit left, not the whole lane.
             window = int(1.25 * left / self._mean_cost) + 64
             while True:
                 spent = costs[rows[:window]].cumsum(dtype=np.float64)
@@ -266,8 +301,10 @@ class PriorityQueue:
                 window *= 4
             k = int(spent.searchsorted(left, side="right"))
             if k:
-                taken.append(self._take(index, key, rows, k))
+                out, entries = lane.take(k)
+                taken.append(out)
                 used += float(spent[k - 1])
+                self._took(key, lane, entries)
             if k < n:
                 break
         popped = joined(taken)
@@ -278,35 +315,53 @@ class PriorityQueue:
     def pop(self, k: int) -> Rows:
         """Remove and return the first `k` rows."""
         taken: list[Rows] = []
-        while k > 0 and self._keys:
-            key, rows = self._front(0)
-            m = min(k, len(rows))
-            taken.append(self._take(0, key, rows, m))
-            k -= m
+        for key in list(self._keys):
+            if k <= 0:
+                break
+            lane = self._lanes[key]
+            if not lane.chunks:
+                continue
+            rows, _ = lane.front()
+            out, entries = lane.take(min(k, len(rows)))
+            taken.append(out)
+            k -= len(out)
+            self._took(key, lane, entries)
         return joined(taken)
 
     def drop_entered_before(self, day: int) -> Rows:
         """Remove and return every row that entered before `day` (queue order is not kept)."""
         taken: list[Rows] = []
-        while self._entry_days and self._entry_days[0] < day:
-            entry = heapq.heappop(self._entry_days)
-            for key in self._by_entry.pop(entry, ()):
-                if key in self._buckets:
-                    taken.append(self._remove_bucket(key))
+        for key in list(self._keys):
+            lane = self._lanes[key]
+            if not lane.chunks or lane.entries[0][0] >= day:
+                continue
+            _, entries = lane.front()
+            out, gone = lane.take(int(np.searchsorted(entries, day)))
+            taken.append(out)
+            self._took(key, lane, gone)
         return joined(taken)
 
     def demote(self, tier: int, below_order: int, to_tier: int, group: int = 0) -> None:
-        """Move rows of `tier` (in `group`) whose order is below `below_order` to `to_tier` (order 0, same entry).
-
-        Used for deadlines: rows whose deadline passed go behind those that can still be saved.
-        """
-        low = queue_key(tier, 0, 0, group)
-        start = bisect.bisect_left(self._keys, low)
+        """Move rows of `tier` (in `group`) whose order is below `below_order` to `to_tier` (order 0), keeping
+        their entry days: rows whose deadline passed go behind those that can still be saved."""
+        start = bisect.bisect_left(self._keys, queue_key(tier, 0, 0, group))
         end = bisect.bisect_left(self._keys, queue_key(tier, below_order, 0, group))
-        moved = [(key, self._remove_bucket(key, start)) for key in self._keys[start:end]]
-        for key, rows in moved:
-            self._count += len(rows)
-            self._add(queue_key(to_tier, 0, key & ENTRY_MASK, group), rows)
+        moved = []
+        for key in self._keys[start:end]:
+            lane = self._lanes[key]
+            if lane.chunks:
+                rows, entries = lane.front()
+                out, gone = lane.take(len(rows))
+                moved.append((out, gone))
+                self._took(key, lane, gone)
+            elif key in self._lanes and (key >> ORDER_SHIFT) & ORDER_MASK:
+                del self._lanes[key]
+                del self._keys[bisect.bisect_left(self._keys, key)]
+        if moved:
+            rows = np.concatenate([r for r, _ in moved])
+            entries = np.concatenate([e for _, e in moved])
+            order = np.argsort(entries, kind="stable")   # by entry day; equal days in deadline order
+            self._add(queue_key(to_tier, 0, 0, group), rows[order], entries[order])
 
 
 def joined(chunks: list[Rows]) -> Rows:
