@@ -7,10 +7,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from model.atomic import write_directory, write_file
 from model.console import EXIT_OK, BadInput
 
 APP = Path(__file__).with_name("app.py")
@@ -55,10 +56,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Build the HTML report (and optional static figures) from a results directory."""
-    from dashboards.report import ReportError, build_report, write_figures
+    """Build the HTML report (and optional static figures) from run, sweep and comparison results."""
+    from dashboards.report import ReportError, build_report, render_figures
 
-    source, out = Path(args.dir), Path(args.out)
+    sources, out = [Path(p) for p in args.inputs], Path(args.out)
     if out.exists() and out.is_dir():
         raise BadInput(f"--out {out}: is a directory (give a file name such as report.html)")
     figures_dir = Path(args.figures) if args.figures else None
@@ -68,32 +69,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     if figures_dir is not None and figures_dir.exists() and (not figures_dir.is_dir() or any(figures_dir.iterdir())):
         raise BadInput(f"--figures {figures_dir}: exists and is not an empty directory (choose a new one)")
     try:
-        report = build_report(source)
+        report = build_report(sources)
     except ReportError as exc:
         raise BadInput(str(exc)) from exc
     html = report.html()
-    tmp_dir = None
-    try:
-        if figures_dir is not None:  # static figures first: a failure leaves nothing behind
-            figures_dir.parent.mkdir(parents=True, exist_ok=True)
-            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{figures_dir.name}.", dir=figures_dir.parent))
-            names = write_figures(report, tmp_dir, formats)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(out)
-        if figures_dir is not None and tmp_dir is not None:
-            if figures_dir.exists():
-                figures_dir.rmdir()  # checked empty above
-            tmp_dir.rename(figures_dir)
-            tmp_dir = None
-    finally:
-        if tmp_dir is not None:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-    print(f"wrote {out}: {len(report.figures)} figures from {', '.join(report.sources) or source}")
+    files = render_figures(report, formats) if figures_dir is not None else {}  # drawn first: a failure writes nothing
+    write_file(out, lambda path: path.write_text(html, encoding="utf-8"))
+    print(f"wrote {out}: {len(report.figures)} figures from {', '.join(report.sources)}")
     if figures_dir is not None:
-        print(f"wrote {len(names)} static figures to {figures_dir}")
+        write_directory(figures_dir, {name: _bytes_writer(data) for name, data in files.items()})
+        print(f"wrote {len(files)} static figures to {figures_dir}")
     return EXIT_OK
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], Any]:
+    return lambda path: path.write_bytes(data)
 
 
 def register(commands: Any) -> None:
@@ -110,13 +100,16 @@ def register(commands: Any) -> None:
     dash.set_defaults(func=cmd_dashboard)
 
     rep = commands.add_parser(
-        "report", help="self-contained HTML report (and PNG/SVG/PDF figures) from run, compare or sweep results",
-        description="Build an offline HTML report (plotly.js embedded) from a results directory: `tipline run "
-                    "--out` directories (or a directory of them; flows.csv draws each run's report paths), a saved "
-                    "`tipline compare --json` file (*.json), and sweep results (Parquet rows, manifest.json, optional "
-                    "sobol.csv/.parquet). US cases lead every headline, table and figure; foreign (MLAT) cases are "
-                    "shown beside them; rates are in percent; where the evidence was lost is drawn by stage.")
-    rep.add_argument("dir", metavar="DIR", help="results directory")
+        "report", help="self-contained HTML report (and PNG/SVG/PDF figures) from run, compare and sweep results",
+        description="Build an offline HTML report (plotly.js embedded) from one or more inputs, each a `tipline run "
+                    "--out` directory (flows.csv draws its report paths), a saved `tipline compare --json` file, a "
+                    "`tipline sweep --out` directory (with `tipline analyze`'s Sobol indices if present), a sobol.csv, "
+                    "or a directory holding several of them. US cases lead every headline, table and figure; foreign "
+                    "(MLAT) cases are shown beside them; rates are in percent; where the evidence was lost is drawn by "
+                    "stage. A sweep with investigators and window factors (e.g. staffing_curve) also draws US "
+                    "evidence lost against investigators, one line per window, with today's staffing marked.")
+    rep.add_argument("inputs", nargs="+", metavar="DIR_OR_FILE",
+                     help="a run or sweep directory, a compare JSON file, or a directory holding several")
     rep.add_argument("--out", required=True, metavar="FILE.html", help="the HTML report to write")
     rep.add_argument("--figures", metavar="FIGDIR", help="also write every figure as static files into a new FIGDIR")
     rep.add_argument("--formats", default="png,svg,pdf", help="static formats for --figures (default: png,svg,pdf)")

@@ -16,6 +16,10 @@ from plotly.graph_objs._figurewidget import FigureWidget
 
 from dashboards import app, assets
 from dashboards import cli as dash_cli
+from dashboards.labels import BACKLOG_LABELS
+from dashboards.live import components, controls, figures
+from dashboards.live import text as live_text
+from dashboards.live.twin import DashboardModel
 from model import RetentionModel, load_scenario
 from model.cli import main
 
@@ -23,9 +27,9 @@ SEED = 7
 
 
 @pytest.fixture(scope="module")
-def stepped() -> app.DashboardModel:
+def stepped() -> DashboardModel:
     """A dashboard model (90-day window) after 150 days: the 90-day rule has started to lose evidence."""
-    model = app.DashboardModel(window_days=90, rng=SEED)
+    model = DashboardModel(window_days=90, rng=SEED)
     for _ in range(150):
         model.step()
     return model
@@ -36,16 +40,16 @@ def stepped() -> app.DashboardModel:
 def test_every_control_is_a_model_keyword_and_a_schema_field():
     from mesa.visualization.solara_viz import _check_model_params
 
-    params = app.model_params()
-    _check_model_params(app.DashboardModel(), params)  # raises on a name the model does not take
-    assert set(params) == {c.name for c in app.CONTROLS} | {"rng"}
-    for control in app.CONTROLS:
+    params = controls.model_params()
+    _check_model_params(DashboardModel(), params)  # raises on a name the model does not take
+    assert set(params) == {c.name for c in controls.CONTROLS} | {"rng"}
+    for control in controls.CONTROLS:
         assert control.field.key == control.key
 
 
 def test_control_defaults_bounds_and_labels_come_from_the_schema_and_base_scenario():
-    base = app.base_scenario()
-    params = app.model_params()
+    base = controls.base_scenario()
+    params = controls.model_params()
     window = params["window_days"]
     assert window["value"] == base.retention.window_days
     assert params["analysts"]["value"] == base.ncmec.analysts
@@ -54,7 +58,7 @@ def test_control_defaults_bounds_and_labels_come_from_the_schema_and_base_scenar
     assert params["wilson_percent"]["value"] == pytest.approx(100 * base.law_enforcement.wilson_share)
     assert params["triage_policy"]["values"] == ["fifo", "urgent_first", "deadline_first", "quality_first"]
     assert params["triage_policy"]["value"] == base.ncmec.triage_policy
-    for control in app.CONTROLS:
+    for control in controls.CONTROLS:
         widget = params[control.name]
         if widget["type"] == "Select":
             continue
@@ -70,26 +74,44 @@ def test_control_defaults_bounds_and_labels_come_from_the_schema_and_base_scenar
 
 def test_every_default_lies_on_its_slider_grid():
     """A slider snaps its value to its grid: X's 9.5% unviewed share became 10% after Reset with a 0.05 step."""
-    for name, widget in app.model_params().items():
+    for name, widget in controls.model_params().items():
         if widget["type"] == "Select":
             continue
         steps = (widget["value"] - widget["min"]) / widget["step"]
         assert steps == pytest.approx(round(steps), abs=1e-9), (name, widget)
-    assert app.model_params()["automated_percent"]["value"] == 9.5
+    assert controls.model_params()["automated_percent"]["value"] == 9.5
 
 
-def test_schema_field_walks_lists_of_sections():
-    assert app.schema_field("platforms.automated_share").unit == "share"
-    assert app.CONTROLS_BY_NAME["automated_percent"].overrides(50) == [
-        f"platforms.{p.name}.automated_share=0.5" for p in app.base_scenario().platforms]
-    with pytest.raises(KeyError):
-        app.schema_field("retention.no_such_key")
+def test_controls_read_the_schema_and_the_scenario_through_the_model():
+    from model.schema import field_info
+
+    automated = controls.CONTROLS_BY_NAME["automated_percent"]
+    assert automated.field == field_info("platforms.automated_share") and automated.field.unit == "share"
+    assert automated.overrides(50) == [
+        f"platforms.{p.name}.automated_share=0.5" for p in controls.base_scenario().platforms]
+    values = controls.scenario_values(controls.base_scenario())
+    assert values["platforms.automated_share"] == controls.base_scenario().platforms[0].automated_share
+    assert values["retention.window_days"] == controls.base_scenario().retention.window_days
+    with pytest.raises(KeyError, match="not a scenario parameter"):
+        controls.Control("nothing", "retention.no_such_key")
+
+
+def test_control_names_are_written_once():
+    """SolaraViz reads the model's signature; it is generated from the controls, and other names are refused."""
+    import inspect
+
+    names = list(inspect.signature(DashboardModel).parameters)
+    assert names == [c.name for c in controls.CONTROLS] + ["rng"]
+    model = DashboardModel(rng=2)
+    assert list(model.values) == [c.name for c in controls.CONTROLS] and set(model.values.values()) == {None}
+    with pytest.raises(TypeError, match="unknown control window"):
+        DashboardModel(window=90)
 
 
 # --- the model and its twin --------------------------------------------------------------------------------
 
 def test_dashboard_model_applies_every_control():
-    model = app.DashboardModel(window_days=365, analysts=5, investigators=300, scale=0.5, automated_percent=60,
+    model = DashboardModel(window_days=365, analysts=5, investigators=300, scale=0.5, automated_percent=60,
                                wilson_percent=90, preservation_request_percent=10, triage_policy="fifo", rng=3)
     s = model.params
     assert (s.retention.window_days, s.ncmec.analysts, s.law_enforcement.investigators) == (365, 5, 300)
@@ -103,13 +125,13 @@ def test_dashboard_model_applies_every_control():
 
 
 def test_default_model_runs_the_base_scenario():
-    model = app.DashboardModel()
-    assert model.params == app.base_scenario()
+    model = DashboardModel()
+    assert model.params == controls.base_scenario()
     assert model.params.platforms[0].automated_share == 0.095  # X's 9.5%, not a slider-rounded value
 
 
 def test_counterfactual_rule():
-    assert [app.counterfactual_window(d) for d in (15, 90, 364, 365, 730)] == [365, 365, 365, 90, 90]
+    assert [controls.counterfactual_window(d) for d in (15, 90, 364, 365, 730)] == [365, 365, 365, 90, 90]
 
 
 def test_twin_sees_the_same_reports_and_matches_a_separate_run(stepped):
@@ -119,7 +141,7 @@ def test_twin_sees_the_same_reports_and_matches_a_separate_run(stepped):
     assert us > 0, "the 90-day rule lost no US evidence in 150 days"
     assert twin_us <= us  # one year never loses more on the same draws
     # The twin is exactly the run the other window would give on its own.
-    mirror = app.DashboardModel(window_days=365, rng=SEED)
+    mirror = DashboardModel(window_days=365, rng=SEED)
     for _ in range(150):
         mirror.step()
     assert mirror.outcomes.evidence_lost == stepped.twin.outcomes.evidence_lost
@@ -142,7 +164,7 @@ def test_route_series_follow_the_outcomes(stepped):
 
 
 def test_a_different_seed_gives_different_reports():
-    a, b = app.DashboardModel(rng=1), app.DashboardModel(rng=2)
+    a, b = DashboardModel(rng=1), DashboardModel(rng=2)
     a.step()
     b.step()
     assert a.outcomes.reports != b.outcomes.reports
@@ -159,15 +181,15 @@ def test_every_figure_is_valid_plotly(name, stepped):
     """The page builds figures without plotly's validation (for speed); here they are validated."""
     import plotly.graph_objects as go
 
-    fig = getattr(app, name)(stepped)
+    fig = getattr(figures, name)(stepped)
     checked = go.Figure(fig.to_dict())  # raises on any invalid property
     assert checked.data and checked.layout.title.text
     assert checked.layout.width is None  # the width follows the cell
-    assert checked.layout.height == (app.FLOWS_HEIGHT if "flows" in name else app.HEIGHT)
+    assert checked.layout.height == (figures.FLOWS_HEIGHT if "flows" in name else figures.HEIGHT)
 
 
 def test_evidence_lost_figure_plots_both_rules_us_first(stepped):
-    fig = app.evidence_lost_figure(stepped)
+    fig = figures.evidence_lost_figure(stepped)
     us, foreign, twin_us, twin_foreign = fig.data
     assert (us.xaxis, foreign.xaxis) == ("x", "x2")
     assert list(us.x) == list(range(151)) and us.y[-1] == stepped.routes.last()["lost_us"]
@@ -183,12 +205,12 @@ def test_evidence_lost_figure_plots_both_rules_us_first(stepped):
 
 def test_backlog_and_utilisation_figures_follow_the_daily_series(stepped):
     daily = stepped.timeseries()
-    fig = app.backlog_figure(stepped)
-    assert [t.name for t in fig.data] == list(app.STAGES.values())
-    for trace, column in zip(fig.data, app.STAGES, strict=True):
+    fig = figures.backlog_figure(stepped)
+    assert [t.name for t in fig.data] == list(BACKLOG_LABELS.values())
+    for trace, column in zip(fig.data, BACKLOG_LABELS, strict=True):
         np.testing.assert_array_equal(trace.y, daily[column])
     assert daily["in_legal_process"].iloc[-1] > 0 and daily["cases_in_progress"].iloc[-1] > 0
-    util = app.utilisation_figure(stepped)
+    util = figures.utilisation_figure(stepped)
     np.testing.assert_allclose(util.data[0].y, 100 * daily["analyst_utilisation"])
     np.testing.assert_allclose(util.data[1].y, 100 * daily["investigator_utilisation"])
     assert util.layout.yaxis.title.text == "share of the day's hours used (%)"
@@ -197,18 +219,18 @@ def test_backlog_and_utilisation_figures_follow_the_daily_series(stepped):
 def test_deadline_figure_reads_every_stage_where_cases_wait(stepped):
     from model.outcomes import US
 
-    rows = app.waiting_rows(stepped)
-    assert list(rows) == [*app.WAITING, app.FOREIGN_WAITING]
+    rows = figures.waiting_rows(stepped)
+    assert list(rows) == [*figures.WAITING, figures.FOREIGN_WAITING]
     store, desk = stepped.store, stepped.casework
     everything = np.concatenate(list(rows.values()))
     assert len(np.unique(everything)) == len(everything)  # each case waits in one place
-    for name in app.WAITING:
+    for name in figures.WAITING:
         chosen = rows[name]
         assert np.all(store.needs_process[chosen] & store.actionable[chosen] & (store.quality[chosen] < 1))
         assert np.all(desk.routes(chosen) == US)
     scheduled = desk.service.rows
     scheduled = scheduled[store.actionable[scheduled] & store.needs_process[scheduled]]
-    assert len(rows["legal process scheduled"]) + len(rows[app.FOREIGN_WAITING]) == len(scheduled) > 0
+    assert len(rows["legal process scheduled"]) + len(rows[figures.FOREIGN_WAITING]) == len(scheduled) > 0
     queued = desk.queue.rows
     from model.agency import Step
 
@@ -216,26 +238,26 @@ def test_deadline_figure_reads_every_stage_where_cases_wait(stepped):
     us_reviews = us_reviews[store.actionable[us_reviews] & store.needs_process[us_reviews]]
     assert len(rows["referrals waiting for review"]) == len(us_reviews)
     assert len(rows["cases in progress"]) > 0
-    left = app.waiting_days_left(stepped)
+    left = figures.waiting_days_left(stepped)
     assert left["legal process scheduled"].max() <= 2 * stepped.params.retention.preservation_extension_days
-    assert (left[app.FOREIGN_WAITING] < 0).any()  # MLAT takes months: some foreign cases are past the deadline
-    fig = app.deadline_figure(stepped)
+    assert (left[figures.FOREIGN_WAITING] < 0).any()  # MLAT takes months: some foreign cases are past the deadline
+    fig = figures.deadline_figure(stepped)
     assert [len(t.x) for t in fig.data] == [len(v) for v in left.values()]
     assert fig.data[-1].visible == "legendonly" and all(t.visible is True for t in fig.data[:-1])
 
 
 def test_agency_backlog_figure_sums_to_the_total_backlog(stepped):
-    frame = app.agency_backlog_frame(stepped)
+    frame = figures.agency_backlog_frame(stepped)
     assert set(frame["agency"]) == {a.spec.name for a in stepped.agencies}
     total = frame.groupby("day")["backlog"].sum()
     np.testing.assert_array_equal(total.to_numpy(), stepped.timeseries()["agency_backlog"].to_numpy())
-    fig = app.agency_backlog_figure(stepped)
+    fig = figures.agency_backlog_figure(stepped)
     assert len(fig.data) == len(stepped.agencies)
     assert fig.data[0].customdata is not None  # hours used, shown on hover
 
 
 def test_flows_figures_show_each_rule_with_us_and_foreign_apart(stepped):
-    for fig, model in ((app.this_flows(stepped), stepped), (app.twin_flows(stepped), stepped.twin)):
+    for fig, model in ((figures.this_flows(stepped), stepped), (figures.twin_flows(stepped), stepped.twin)):
         sankey = fig.data[0]
         labels = list(sankey.node.label)
         names = [label.rsplit(": ", 1)[0] for label in labels]
@@ -252,40 +274,40 @@ def test_flows_figures_show_each_rule_with_us_and_foreign_apart(stepped):
         np.add.at(inflow, list(sankey.link.target), list(sankey.link.value))
         np.add.at(outflow, list(sankey.link.source), list(sankey.link.value))
         assert outflow[names.index("NCMEC")] == inflow[names.index("NCMEC")]
-    assert "365-day window (same reports)" in app.twin_flows(stepped).layout.title.text
+    assert "365-day window (same reports)" in figures.twin_flows(stepped).layout.title.text
 
 
 def test_headline_numbers(stepped):
     from model.outcomes import FOREIGN, US
 
-    h = app.headline(stepped)
+    h = live_text.headline(stepped)
     out = stepped.outcomes
     assert h["day"] == 150 and h["lost_us"] == out.lost[US].sum() and h["lost_foreign"] == out.lost[FOREIGN].sum()
     assert h["twin_lost_us"] == stepped.twin.outcomes.lost[US].sum() and h["twin_window"] == 365
     assert h["rate_us"] == pytest.approx(out.lost[US].sum() / (out.lost[US].sum() + out.served[US]))
     assert sum(h["lost_us_at"].values()) == h["lost_us"]
-    text = app.headline_markdown(stepped)
+    text = live_text.headline_markdown(stepped)
     assert text.startswith(f"### Day 150 of {stepped.params.run.days}: US evidence lost {100 * h['rate_us']:.1f}%")
     assert text.index("US: evidence lost") < text.index("foreign (MLAT)")  # US first
     assert f"**{h['lost_us']:,}** reports" in text and "Page 2" in text
 
 
 def test_headline_explains_why_nothing_is_lost_yet():
-    model = app.DashboardModel(rng=1)
-    assert "Nothing can be lost before day 90" in app.headline_markdown(model)
+    model = DashboardModel(rng=1)
+    assert "Nothing can be lost before day 90" in live_text.headline_markdown(model)
 
 
 def test_settings_line_names_the_running_values():
-    model = app.DashboardModel(window_days=365, investigators=250, scale=1.5, wilson_percent=25,
+    model = DashboardModel(window_days=365, investigators=250, scale=1.5, wilson_percent=25,
                                triage_policy="fifo", rng=9)
-    line = app.settings_line(model)
+    line = live_text.settings_line(model)
     for text in ("Preservation window 365 days", "US investigators 250 FTE", "Report volume x1.5",
                  "Wilson warrants 25%", "Unviewed reports 9.5%", "NCMEC triage order fifo", "seed 9"):
         assert text in line
 
 
 def test_controls_help_shows_the_sliders_ranges_and_the_schemas():
-    text = app.controls_markdown(app.DashboardModel())
+    text = live_text.controls_markdown()
     assert "| Preservation window (days) | 15 days to 730 days (step 5) | 90 days |" in text
     assert "| Unviewed reports (%) | 0% to 100% (step 0.5) | 9.5% |" in text
     assert "1 to 3,650 days" in text  # and what the schema would allow
@@ -294,15 +316,15 @@ def test_controls_help_shows_the_sliders_ranges_and_the_schemas():
 
 def test_live_update_keeps_a_hidden_trace_hidden(stepped):
     widget = FigureWidget()
-    app.update_widget(widget, app.backlog_figure(stepped))
-    assert [t.name for t in widget.data] == list(app.STAGES.values())
+    components.update_widget(widget, figures.backlog_figure(stepped))
+    assert [t.name for t in widget.data] == list(BACKLOG_LABELS.values())
     widget.data[0].visible = "legendonly"  # a person clicked the legend entry
-    model = app.DashboardModel(rng=2)
+    model = DashboardModel(rng=2)
     model.step()
-    app.update_widget(widget, app.backlog_figure(model))
+    components.update_widget(widget, figures.backlog_figure(model))
     assert widget.data[0].visible == "legendonly"
     assert list(widget.data[1].y) == list(model.timeseries()["agency_backlog"])
-    app.update_widget(widget, app.deadline_figure(model))  # other trace kinds: replaced whole
+    components.update_widget(widget, figures.deadline_figure(model))  # other trace kinds: replaced whole
     assert [t.type for t in widget.data] == ["histogram"] * 5
 
 
@@ -317,9 +339,9 @@ def _render(function: Any, model: Any) -> Any:
     return rc
 
 
-@pytest.mark.parametrize("component, plots", [(app.BacklogPlot, 1), (app.DeadlinePlot, 1), (app.UtilisationPlot, 1),
-                                              (app.AgencyBacklogPlot, 1), (app.EvidenceLostPlot, 1),
-                                              (app.FlowsPage, 2)])
+@pytest.mark.parametrize("component, plots", [
+    (components.BacklogPlot, 1), (components.DeadlinePlot, 1), (components.UtilisationPlot, 1),
+    (components.AgencyBacklogPlot, 1), (components.EvidenceLostPlot, 1), (components.FlowsPage, 2)])
 def test_each_plot_component_renders_plotly_widgets_with_data(component, plots, stepped):
     rc = _render(component, stepped)
     widgets = rc.find(FigureWidget).widgets
@@ -334,13 +356,13 @@ def test_headline_and_help_components_render_text(stepped):
 
     import ipyvue
 
-    rc = _render(app.Headline, stepped)
+    rc = _render(components.Headline, stepped)
     text = html.unescape(" ".join(w.template for w in rc.find(ipyvue.VueTemplate).widgets))
     assert f"{stepped.routes.last()['lost_us']:,}</strong> reports" in text and "Day 150 of" in text
     assert "aria-valuenow" in text  # the slider values' style
-    rc = _render(app.ControlsHelp, stepped)
+    rc = _render(components.ControlsHelp, stepped)
     help_text = html.unescape(" ".join(w.template for w in rc.find(ipyvue.VueTemplate).widgets))
-    for control in app.CONTROLS:
+    for control in controls.CONTROLS:
         assert control.title in help_text and control.field.source[:25] in help_text
 
 
@@ -353,14 +375,14 @@ def test_step_and_reset_buttons_drive_both_runs():
     import ipyvuetify as vw
     from mesa.visualization.solara_viz import ModelController
 
-    model = solara.reactive(app.DashboardModel(rng=1))
-    defaults = {name: widget["value"] for name, widget in app.model_params().items()}
+    model = solara.reactive(DashboardModel(rng=1))
+    defaults = {name: widget["value"] for name, widget in controls.model_params().items()}
     params = solara.reactive({**defaults, "window_days": 365, "rng": 4})
     controller = ModelController(model, model_parameters=params, play_interval=solara.reactive(100),
-                                 render_interval=solara.reactive(app.RENDER_INTERVAL), use_threads=solara.reactive(False))
+                                 render_interval=solara.reactive(controls.RENDER_INTERVAL), use_threads=solara.reactive(False))
     _, rc = solara.render(controller, handle_error=False)
     rc.find(vw.Btn, children=["Step"]).widget.click()
-    assert model.value.day == app.RENDER_INTERVAL and model.value.twin.day == app.RENDER_INTERVAL
+    assert model.value.day == controls.RENDER_INTERVAL and model.value.twin.day == controls.RENDER_INTERVAL
     rc.find(vw.Btn, children=["Reset"]).widget.click()
     assert model.value.day == 0 and model.value.seed == 4
     assert model.value.params.retention.window_days == 365 and model.value.twin_window == 90
@@ -371,7 +393,7 @@ def test_step_is_fast_enough_for_live_play():
     """Not a timing test: a sanity bound 10x above the measured ~4 ms a day (model and twin)."""
     import time
 
-    model = app.DashboardModel(rng=1)
+    model = DashboardModel(rng=1)
     start = time.perf_counter()
     for _ in range(50):
         model.step()
@@ -449,11 +471,11 @@ def test_dashboard_command_bad_input(monkeypatch, tmp_path, capsys):
 
 def test_the_base_scenario_is_small():
     """The page's scenario must stay fast: one platform, no warm-up."""
-    base = app.base_scenario()
+    base = controls.base_scenario()
     assert base.run.warmup_days == 0 and len(base.platforms) == 1
-    assert base == load_scenario(app.BASE_SCENARIO, list(app.BASE_OVERRIDES))
+    assert base == load_scenario(controls.BASE_SCENARIO, list(controls.BASE_OVERRIDES))
     assert isinstance(app.model, RetentionModel)
-    assert app.RENDER_INTERVAL % 2 == 1 and app.PLAY_INTERVAL % 10 == 1  # on Mesa's sliders' grids
+    assert controls.RENDER_INTERVAL % 2 == 1 and controls.PLAY_INTERVAL % 10 == 1  # on Mesa's sliders' grids
 
 
 def test_app_file_exists_where_the_command_runs_it():

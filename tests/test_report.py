@@ -1,5 +1,6 @@
-"""``tipline report``: readers for run, compare and sweep results (small synthetic data made here), the
-figures' data, the self-contained HTML, and the static PNG/SVG/PDF files drawn with the local Chromium."""
+"""``tipline report``: readers for run, compare and sweep results (small synthetic data made here, sweeps
+stored with the sweep store itself), the figures' data, the staffing curve, several inputs at once, the
+self-contained HTML, and the static PNG/SVG/PDF files drawn with the local Chromium."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import pandas as pd
 import pytest
 
 from dashboards import report as rp
+from dashboards.report import headlines, inputs, result_figures, style, summaries, sweep_figures
+from dashboards.sankey import balanced_flows, route_specific_flows, sankey_figure
+from model import __version__, load_scenario
 from model.cli import main
+from model.experiments import mean_interval
+from model.metrics import METRICS
+from model.sweeps.designs import MANIFEST_FORMAT
+from model.sweeps.store import ResultStore
 from tests.conftest import SMALL
 
 SMALL_SET = [arg for item in SMALL for arg in ("--set", item)]
@@ -59,10 +67,28 @@ def synthetic_sweep(seed: int = 0, identical_staff: bool = False) -> pd.DataFram
 SOBOL = pd.DataFrame({"parameter": ["retention.window_days", "law_enforcement.investigators", "demand.scale"],
                       "S1": [0.52, 0.31, 0.04], "S1_conf": [0.05, 0.04, 0.02],
                       "ST": [0.61, 0.36, 0.07], "ST_conf": [0.06, 0.05, 0.03]})
-MANIFEST = {"format": 1, "sweep_file": "scenarios/sweeps/window_x_investigators.toml",
-            "design": {"factors": ["retention.window_days", "law_enforcement.investigators"],
-                       "spec": {"name": "window_x_investigators", "base": "x_platform"}},
-            "base_scenario": {"name": "x_platform"}}
+FACTORS = ["retention.window_days", "law_enforcement.investigators"]
+
+
+def manifest(name: str = "window_x_investigators", factors: list[str] = FACTORS, base: str = "x_platform") -> dict:
+    """A sweep manifest as `tipline sweep` writes it (the parts the report reads)."""
+    return {"format": MANIFEST_FORMAT, "tipline_version": __version__,
+            "sweep_file": f"scenarios/sweeps/{name}.toml",
+            "design": {"factors": list(factors), "kind": "grid", "spec": {"name": name, "base": base}},
+            "base_scenario": load_scenario(base).model_dump(mode="json")}
+
+
+def write_sweep(directory: Path, rows: pd.DataFrame, chunks: int = 2, **kwargs: Any) -> Path:
+    """A sweep directory written by the sweep store itself: manifest and Parquet chunks, one row per run."""
+    store = ResultStore.create(directory, manifest(**kwargs))
+    for run_id, row in enumerate(rows.to_dict("records")):
+        store.add({"run_id": run_id, **row})
+        if (run_id + 1) % -(-len(rows) // chunks) == 0:
+            store.flush()
+    store.flush()
+    return directory
+
+
 FLOWS = [("X", "NCMEC", 1000), ("NCMEC", "informational", 150), ("NCMEC", "US agencies", 100),
          ("US agencies", "closed: not actionable", 60), ("US agencies", "US: platform legal process needed", 40),
          ("US: platform legal process needed", "served in time", 30),
@@ -99,15 +125,11 @@ def compare_payload(headline: bool = True, flows: bool = True) -> dict[str, Any]
 
 @pytest.fixture
 def sweep_dir(tmp_path: Path) -> Path:
-    """A sweep results directory: rows split over two Parquet parts, a manifest, Sobol indices."""
-    rows = synthetic_sweep()
-    (tmp_path / "rows").mkdir()
-    half = len(rows) // 2
-    rows.iloc[:half].to_parquet(tmp_path / "rows" / "part-0.parquet", index=False)
-    rows.iloc[half:].to_parquet(tmp_path / "rows" / "part-1.parquet", index=False)
-    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
-    SOBOL.to_csv(tmp_path / "sobol.csv", index=False)
-    return tmp_path
+    """A sweep directory (rows in two Parquet chunks, the manifest) with Sobol indices as `tipline analyze` writes them."""
+    write_sweep(tmp_path / "sweep", synthetic_sweep())
+    (tmp_path / "sweep" / "analysis").mkdir()
+    SOBOL.to_csv(tmp_path / "sweep" / "analysis" / "sobol.csv", index=False)
+    return tmp_path / "sweep"
 
 
 @pytest.fixture(scope="module")
@@ -125,18 +147,21 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_discover_finds_every_kind_of_result(sweep_dir, runs_dir):
     found = rp.discover(sweep_dir)
-    assert len(found.sweep) == len(WINDOWS) * len(STAFF) * REPS
-    assert list(found.sobol["parameter"]) == list(SOBOL["parameter"])
-    assert found.manifest == MANIFEST
-    assert rp.sweep_base_name(found.manifest) == "x_platform" and rp.sweep_name(found.manifest) == "window_x_investigators"
-    assert not found.runs and not found.compares
+    sweep, = found.sweeps
+    assert len(sweep.rows) == len(WINDOWS) * len(STAFF) * REPS and sweep.failed == 0
+    assert list(sweep.sobol["parameter"]) == list(SOBOL["parameter"])  # analysis/sobol.csv
+    assert sweep.manifest == manifest() and sweep.factors == FACTORS
+    assert sweep.base_name == "x_platform" and sweep.name == "window_x_investigators"
+    assert sweep.base_value("law_enforcement.investigators") == load_scenario("x_platform").law_enforcement.investigators
+    assert not found.runs and not found.compares and not found.sobols
     found = rp.discover(runs_dir)
     assert sorted(r.name for r in found.runs) == ["window_30", "window_365"]
-    assert {r.window_days for r in found.runs} == {30.0, 365.0}
+    assert {r.window_days for r in found.runs} == {30.0, 365.0}  # from the validated scenario.toml
+    assert all(r.scenario.retention.window_days == r.window_days for r in found.runs)
     assert all(r.timeseries is not None and len(r.timeseries) > 240 for r in found.runs)
     assert all(r.flows and r.flows[0][1] == "NCMEC" for r in found.runs)  # flows.csv
     assert [name for name, _ in found.compares] == ["compare"]
-    assert found.sweep is None  # the runs' timeseries.parquet are not sweep rows
+    assert not found.sweeps  # the runs' timeseries.parquet are not sweep rows
 
 
 def test_readers_are_tolerant(tmp_path):
@@ -150,8 +175,9 @@ def test_readers_are_tolerant(tmp_path):
     (tmp_path / "notes.json").write_text(json.dumps({"hello": 1}))
     pd.DataFrame({"x": [1, 2]}).to_parquet(tmp_path / "other.parquet")
     found = rp.discover(tmp_path)
-    assert found.sweep is None and not found.compares
-    assert "S1_conf" not in found.sobol.columns and len(found.sobol) == 3
+    assert not found.sweeps and not found.compares  # other.parquet and notes.json are not results
+    (_, sobol), = found.sobols
+    assert "S1_conf" not in sobol.columns and len(sobol) == 3
     report = rp.build_report(tmp_path)
     names = [f.name for f in report.figures]
     assert names == ["sobol_indices", "timeseries_evidence_lost"]  # no backlog columns: no backlog figure
@@ -165,10 +191,10 @@ def test_readers_are_tolerant(tmp_path):
 
 def test_flows_csv_is_read_and_checked(tmp_path):
     (tmp_path / "flows.csv").write_text('from,to,reports\n"X","NCMEC",5\n"NCMEC","informational",5\n')
-    assert rp.read_flows(tmp_path / "flows.csv") == [("X", "NCMEC", 5), ("NCMEC", "informational", 5)]
+    assert inputs.read_flows(tmp_path / "flows.csv") == [("X", "NCMEC", 5), ("NCMEC", "informational", 5)]
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(rp.ReportError, match="from, to, reports"):
-        rp.read_flows(tmp_path / "bad.csv")
+        inputs.read_flows(tmp_path / "bad.csv")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -185,11 +211,12 @@ def test_bad_inputs_are_reported(tmp_path, content, message):
 def test_failed_sweep_runs_are_left_out(tmp_path):
     rows = synthetic_sweep()
     failed = rows.iloc[:3].assign(error="ValueError: boom", evidence_lost_rate_us=np.nan, evidence_lost_rate=np.nan)
-    pd.concat([rows.assign(error=None), failed]).to_parquet(tmp_path / "rows.parquet", index=False)
-    found = rp.discover(tmp_path)
-    assert len(found.sweep) == len(rows)
-    table = rp.build_report(tmp_path).tables[0].frame
-    assert set(table["runs"]) == {REPS}
+    write_sweep(tmp_path / "sweep", pd.concat([rows.assign(error=None), failed], ignore_index=True))
+    sweep, = rp.discover(tmp_path / "sweep").sweeps
+    assert len(sweep.rows) == len(rows) and sweep.failed == 3
+    report = rp.build_report(tmp_path / "sweep")
+    assert set(report.tables[0].frame["runs"]) == {REPS}
+    assert "(3 failed runs left out)" in report.headlines[0]
 
 
 def test_report_reads_a_real_tipline_sweep(tmp_path):
@@ -214,12 +241,15 @@ values = [20, 40]
     assert main(["sweep", str(sweep), "--out", str(out), "--days", "150", "--workers", "1", "--set", "run.warmup_days=20",
                  "--set", "platforms.X.reports_per_day=200", "--set", "foreign.investigators=240"]) == 0
     report = rp.build_report(out)
-    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
-                                                "evidence_lost_by_stage_sweep"]
+    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "staffing_curve",
+                                                "heatmap_investigators_x_window", "evidence_lost_by_stage_sweep"]
     assert 'base scenario "x_platform"' in report.figures[0].caption and '"tiny"' in report.figures[0].caption
-    rows = rp.discover(out).sweep
+    # the base scenario's 200 investigators are not among the sweep's levels (20, 40): said, not invented
+    assert "today's staffing (200) is not one of the levels" in report.headlines[1]
+    assert "lies outside the sweep" in report.figures[1].caption and not report.figures[1].figure.layout.shapes
+    rows = rp.discover(out).sweeps[0].rows
     assert len(rows) == 8
-    heat = report.figures[1].figure.data[0]
+    heat = report.figures[2].figure.data[0]
     expected = rows.pivot_table(index="law_enforcement.investigators", columns="retention.window_days",
                                 values="evidence_lost_rate_us")
     np.testing.assert_allclose(np.array(heat.z, float), 100 * expected.to_numpy())
@@ -234,20 +264,37 @@ def test_sobol_without_required_columns_is_an_error(tmp_path):
 
 # --- statistics and figures ------------------------------------------------------------------------------------
 
-def test_mean_ci_matches_a_t_interval():
+def test_means_and_intervals_come_from_the_projects_helper():
+    """The report's confidence intervals are model.experiments.mean_interval's (a Student-t interval)."""
     from scipy import stats
 
-    x = pd.Series([0.1, 0.2, 0.4, 0.3])
-    mean, low, high, n = rp.mean_ci(x)
-    expected = stats.t.interval(0.95, 3, loc=x.mean(), scale=stats.sem(x))
-    assert n == 4 and mean == pytest.approx(0.25)
-    assert (low, high) == pytest.approx(expected)
-    assert np.isnan(rp.mean_ci(pd.Series([1.0]))[1])
+    rows = synthetic_sweep()
+    table = summaries.window_summary(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
+    first = table.iloc[0]
+    chosen = rows[(rows["retention.window_days"] == first["retention.window_days"])
+                  & (rows["law_enforcement.investigators"] == first["law_enforcement.investigators"])]
+    interval = mean_interval(chosen["evidence_lost_rate_us"].to_numpy())
+    assert (first["mean"], first["ci_low"], first["ci_high"], first["n"]) == (interval.mean, interval.low,
+                                                                             interval.high, REPS)
+    x = chosen["evidence_lost_rate_us"]
+    assert (first["ci_low"], first["ci_high"]) == pytest.approx(stats.t.interval(0.95, REPS - 1, loc=x.mean(),
+                                                                                 scale=stats.sem(x)))
+    assert not hasattr(summaries, "mean_ci")
+
+
+def test_labels_and_units_come_from_the_metric_list_and_the_schema():
+    assert set(style.METRIC_TITLES) <= set(METRICS)  # every column the tables show is a metric
+    assert style.label("evidence_lost_rate_us") == "US: evidence lost (%)"
+    assert style.label("median_days_to_legal_process_us") == "US: median days to legal process (days)"
+    assert style.label("mean_days_to_review_us") == f"{METRICS['mean_days_to_review_us'].meaning} (days)"
+    assert style.label("retention.window_days") == "preservation window (days)"  # unit from the schema
+    assert style.label("law_enforcement.investigators") == "US investigators (FTE)"
+    assert style.label("demand.scale") == "report volume (x)"
 
 
 def test_window_figure_leads_with_us_and_shows_foreign_beside_it():
     rows = synthetic_sweep()
-    fig = rp.window_figure(rows, "evidence_lost_rate_us")
+    fig = sweep_figures.window_figure(rows, "evidence_lost_rate_us", FACTORS)
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     bands = [t for t in fig.data if t.fill == "toself"]
     assert len(lines) == 2 * len(STAFF) and len(bands) == 2 * len(STAFF)
@@ -261,27 +308,26 @@ def test_window_figure_leads_with_us_and_shows_foreign_beside_it():
         upper, lower = np.array(band.y[:len(WINDOWS)]), np.array(band.y[len(WINDOWS):][::-1])
         assert np.all(lower <= np.array(line.y)) and np.all(np.array(line.y) <= upper) and np.all(upper > lower)
     assert fig.layout.xaxis.title.text == "preservation window (days)"
-    assert fig.layout.yaxis.title.text == "US cases: evidence lost (%)"
+    assert fig.layout.yaxis.title.text == "US: evidence lost (%)"
     assert [a.text for a in fig.layout.annotations] == ["US cases", "foreign cases (MLAT)"]
     assert [t.showlegend for t in lines] == [True] * len(STAFF) + [False] * len(STAFF)  # one legend entry a level
 
 
 def test_identical_lines_are_told_apart(tmp_path):
     rows = synthetic_sweep(identical_staff=True)
-    table = rp.window_summary(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
-    assert rp.coinciding_levels(table, "law_enforcement.investigators") == [[34, 60]]
-    fig = rp.window_figure(rows, "evidence_lost_rate_us")
+    table = summaries.window_summary(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
+    assert summaries.coinciding_levels(table, "law_enforcement.investigators") == [[34, 60]]
+    fig = sweep_figures.window_figure(rows, "evidence_lost_rate_us", FACTORS)
     lines = [t for t in fig.data if t.mode == "lines+markers" and (t.xaxis or "x") == "x"]
     assert lines[2].name.endswith("= 60 (same as 34)")
     assert lines[1].line.dash != lines[2].line.dash and lines[1].marker.symbol != lines[2].marker.symbol
-    rows.to_parquet(tmp_path / "rows.parquet", index=False)
-    caption = rp.build_report(tmp_path).figures[0].caption
+    caption = rp.build_report(write_sweep(tmp_path / "sweep", rows)).figures[0].caption
     assert "US investigators (FTE) = 34, 60 coincide" in caption
 
 
 def test_heatmap_is_the_mean_on_the_staffing_window_grid():
     rows = synthetic_sweep()
-    fig = rp.heatmap_figure(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
+    fig = sweep_figures.heatmap_figure(rows, "evidence_lost_rate_us", "law_enforcement.investigators")
     us, foreign = fig.data
     for trace, metric in ((us, "evidence_lost_rate_us"), (foreign, "evidence_lost_rate_foreign")):
         pivot = rows.pivot_table(index="law_enforcement.investigators", columns="retention.window_days", values=metric)
@@ -294,22 +340,22 @@ def test_where_lost_figure_splits_us_and_foreign_by_stage():
     payload = compare_payload()
     sides = [("A", {k: v["a"] for k, v in payload["metrics"].items()}),
              ("B", {k: v["b"] for k, v in payload["metrics"].items()})]
-    fig = rp.where_lost_figure(sides, "where")
+    fig = result_figures.where_lost_figure(sides, "where")
     by = {(t.name, t.xaxis or "x"): list(t.y) for t in fig.data}
     assert by[("agency queue (before review)", "x")] == [1000.0, 250.0]
     assert by[("MLAT / CLOUD Act", "x2")] == [800.0, 200.0]
     assert ("MLAT / CLOUD Act", "x") not in by  # no US case goes through MLAT
     assert fig.layout.barmode == "stack"
-    assert rp.where_lost_values({"evidence_lost_rate": 0.1}) is None  # older results: no figure
+    assert result_figures.where_lost_values({"evidence_lost_rate": 0.1}) is None  # older results: no figure
 
 
 def test_sobol_and_compare_figures_carry_the_input_values():
-    fig, _ = rp.sobol_figure(SOBOL)
+    fig, _ = sweep_figures.sobol_figure(SOBOL)
     s1, st = fig.data
     assert list(s1.y) == [0.52, 0.31, 0.04] and list(st.y) == [0.61, 0.36, 0.07]
     assert list(s1.error_y.array) == [0.05, 0.04, 0.02]
     assert s1.x[0] == "preservation window (days)"
-    fig = rp.compare_figure("compare", compare_payload())
+    fig = result_figures.compare_figure("compare", compare_payload())
     a, b = fig.data
     assert list(a.x) == ["US cases", "foreign cases (MLAT)"]  # US first; the pooled rate is not drawn
     assert list(a.y) == pytest.approx([20.0, 80.0]) and list(b.y) == pytest.approx([5.0, 40.0])
@@ -318,15 +364,15 @@ def test_sobol_and_compare_figures_carry_the_input_values():
 
 
 def test_compare_headline_and_flows_are_optional():
-    assert rp.compare_headline(compare_payload()) == compare_payload()["headline"]
-    built = rp.compare_headline(compare_payload(headline=False))
+    assert headlines.compare_headline(compare_payload()) == compare_payload()["headline"]
+    built = headlines.compare_headline(compare_payload(headline=False))
     assert built.startswith("Evidence lost before legal process reached the platform, US cases: 20.0% under "
                             "baseline_90day vs 5.0% under report_act_1yr (difference -15.0 points, 95% CI -17.0 to "
                             "-13.0 points); foreign cases (MLAT): 80.0%")
 
 
 def test_sankey_keeps_us_and_foreign_apart_and_conserves_reports():
-    fig = rp.sankey_figure(FLOWS, "flows")
+    fig = sankey_figure(FLOWS, "flows")
     sankey = fig.data[0]
     labels = list(sankey.node.label)
     assert "US: served in time: 30" in labels and "foreign: served in time: 10" in labels
@@ -344,7 +390,7 @@ def test_sankey_draws_undecided_reports_where_they_wait():
     live = [("X", "NCMEC", 100), ("NCMEC", "informational", 20), ("NCMEC", "US agencies", 50),
             ("US agencies", "US: platform legal process needed", 30),
             ("US: platform legal process needed", "served in time", 10), ("NCMEC", "undecided", 60)]
-    edges = rp.balanced_flows(rp.route_specific_flows(live))
+    edges = balanced_flows(route_specific_flows(live))
     assert ("NCMEC", "undecided", 60) not in edges
     assert ("NCMEC", "undecided so far (at NCMEC)", 30) in edges
     assert ("US agencies", "US: undecided so far", 20) in edges
@@ -353,8 +399,9 @@ def test_sankey_draws_undecided_reports_where_they_wait():
 
 def test_report_from_sweep_has_every_figure_and_table(sweep_dir):
     report = rp.build_report(sweep_dir)
-    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
-                                                "evidence_lost_by_stage_sweep", "sobol_indices"]
+    assert [f.name for f in report.figures] == ["evidence_lost_vs_window", "staffing_curve",
+                                                "heatmap_investigators_x_window", "evidence_lost_by_stage_sweep",
+                                                "sobol_indices"]
     assert report.headlines[0].startswith('Sweep: sweep "window_x_investigators" on base scenario "x_platform"')
     table, = report.tables
     frame = table.frame
@@ -418,6 +465,106 @@ def test_compare_without_headline_or_flows(tmp_path):
     assert report.headlines[0].startswith("Evidence lost before legal process reached the platform, US cases: 20.0%")
 
 
+# --- the staffing curve ---------------------------------------------------------------------------------------------
+
+LEVELS = (50, 100, 200, 400)  # x_platform has 200 US investigators: "today"
+
+
+def synthetic_staffing() -> pd.DataFrame:
+    """Rows like `tipline sweep staffing_curve`: investigators x the two retention rules x 3 replications."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for point, (staff, window) in enumerate((s, w) for s in LEVELS for w in (90, 365)):
+        for rep in range(3):
+            us = float(np.clip(0.8 * np.exp(-staff / 150) * (1.0 if window == 90 else 0.4) + rng.normal(0, 0.02), 0, 1))
+            rows.append({"point": point, "replication": rep, "seed": 100 + rep, "law_enforcement.investigators": staff,
+                         "retention.window_days": window, "evidence_lost_rate_us": us,
+                         "evidence_lost_rate_foreign": 0.5, "evidence_lost_rate": us})
+    return pd.DataFrame(rows)
+
+
+def test_staffing_curve_draws_us_evidence_lost_against_investigators_per_window(tmp_path):
+    from dashboards.labels import rule_color
+    from model.metrics import format_metric
+
+    rows = synthetic_staffing()
+    sweep = write_sweep(tmp_path / "staffing", rows, name="staffing_curve",
+                        factors=["law_enforcement.investigators", "retention.window_days"])
+    report = rp.build_report(sweep)
+    item = next(f for f in report.figures if f.name == "staffing_curve")
+    fig = item.figure
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert [t.name for t in lines] == ["90-day window", "365-day window"] and len(bands) == 2
+    assert [t.line.color for t in lines] == [rule_color(90), rule_color(365)]  # red: 90 days, blue: one year
+    for line, band, window in zip(lines, bands, (90, 365), strict=True):
+        assert list(line.x) == list(LEVELS)
+        chosen = rows[rows["retention.window_days"] == window]
+        intervals = [mean_interval(chosen[chosen["law_enforcement.investigators"] == n]["evidence_lost_rate_us"])
+                     for n in LEVELS]
+        np.testing.assert_allclose(line.y, [100 * i.mean for i in intervals])  # in %
+        np.testing.assert_allclose(band.y, [100 * i.high for i in intervals] + [100 * i.low for i in intervals][::-1])
+    assert fig.layout.xaxis.title.text == "US investigators (FTE)"
+    assert fig.layout.yaxis.title.text == "US: evidence lost (%)"
+    today, = fig.layout.shapes  # today's staffing, from the manifest's base scenario
+    assert today.x0 == today.x1 == 200 and fig.layout.annotations[0].text == "today: 200 FTE"
+    assert "the base scenario's US investigators (FTE) = 200" in item.caption
+    at_today = rows[rows["law_enforcement.investigators"] == 200]
+    texts = []
+    for window in (90, 365):
+        i = mean_interval(at_today[at_today["retention.window_days"] == window]["evidence_lost_rate_us"])
+        texts.append(f"{format_metric('evidence_lost_rate_us', i.mean)} (95% CI "
+                     f"{100 * i.low:.1f}-{format_metric('evidence_lost_rate_us', i.high)}) under the {window}-day window")
+    headline = next(h for h in report.headlines if h.startswith("Staffing curve"))
+    assert headline == ('Staffing curve: sweep "staffing_curve" on base scenario "x_platform", 4 levels of US '
+                        "investigators from 50 to 400. At today's 200 US investigators, US evidence lost "
+                        + " and ".join(texts) + ".")
+
+
+def test_a_staffing_sweep_at_one_window_draws_one_line(tmp_path):
+    rows = synthetic_staffing()
+    rows = rows[rows["retention.window_days"] == 90].drop(columns="retention.window_days")
+    report = rp.build_report(write_sweep(tmp_path / "s", rows, factors=["law_enforcement.investigators"]))
+    assert [f.name for f in report.figures] == ["staffing_curve"]
+    line, = [t for t in report.figures[0].figure.data if t.mode == "lines+markers"]
+    assert line.name == f"{load_scenario('x_platform').retention.window_days}-day window"  # the base scenario's
+
+
+# --- several inputs ------------------------------------------------------------------------------------------------
+
+def test_report_takes_several_inputs(runs_dir, tmp_path):
+    sweep = write_sweep(tmp_path / "sweeps" / "a", synthetic_sweep())
+    other = write_sweep(tmp_path / "sweeps" / "b", synthetic_staffing(), name="staffing_curve",
+                        factors=["law_enforcement.investigators", "retention.window_days"])
+    inputs_ = [runs_dir / "window_30", runs_dir / "window_365", runs_dir / "compare.json", sweep]
+    report = rp.build_report(inputs_)
+    names = [f.name for f in report.figures]
+    assert {"evidence_lost_vs_window", "compare_compare", "runs_evidence_lost_vs_window", "flows_window_30"} <= set(names)
+    assert f"{sweep} (sweep, {len(synthetic_sweep()):,} runs)" in report.sources
+    assert len(report.sources) == 4 and report.title == "tipline report: window_30, window_365, compare.json, a"
+    # a directory holding several sweeps: each drawn, figure names kept apart
+    both = rp.build_report(tmp_path / "sweeps")
+    names = [f.name for f in both.figures]
+    assert names.count("evidence_lost_vs_window") == 1 and "evidence_lost_vs_window_2" in names
+    assert "staffing_curve" in names and "staffing_curve_2" in names
+    out = tmp_path / "r.html"
+    assert main(["report", *map(str, inputs_), str(other), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "window_30" in html and "staffing_curve" in html and "compare_compare" in html
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # written atomically, nothing left
+
+
+def test_an_input_named_on_the_command_line_must_be_a_result(runs_dir, tmp_path, capsys):
+    (tmp_path / "notes.json").write_text(json.dumps({"hello": 1}))
+    (tmp_path / "notes.txt").write_text("hello")
+    out = str(tmp_path / "r.html")
+    assert main(["report", str(runs_dir / "compare.json"), str(tmp_path / "notes.json"), "--out", out]) == 2
+    assert "notes.json: not a `tipline compare --json` file" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "notes.txt"), "--out", out]) == 2
+    assert "notes.txt: not a results file" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
+
+
 # --- HTML and static files ----------------------------------------------------------------------------------------
 
 FIGURE_DATA = re.compile(r'<script type="application/json" class="figure-data" data-target="(fig-\d+)" '
@@ -435,7 +582,7 @@ def test_html_is_self_contained_and_holds_the_data(sweep_dir, tmp_path):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html), "external resource"
     assert "Plotly.newPlot" in html and len(html) > 3_000_000  # plotly.js embedded
     figures = embedded_figures(html)
-    assert list(figures) == ["evidence_lost_vs_window", "heatmap_investigators_x_window",
+    assert list(figures) == ["evidence_lost_vs_window", "staffing_curve", "heatmap_investigators_x_window",
                              "evidence_lost_by_stage_sweep", "sobol_indices"]
     for fig in figures.values():
         assert fig["data"] and all(t.get("x") is not None or t.get("z") is not None for t in fig["data"])
@@ -473,9 +620,10 @@ def test_static_figures_are_valid_and_not_empty(tmp_path):
     stems = ("sobol_indices", "compare_compare", "compare_compare_by_stage")
     names = sorted(p.name for p in figs.iterdir())
     assert names == sorted(f"{stem}.{ext}" for stem in stems for ext in ("png", "svg", "pdf"))
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # atomic writers left nothing behind
     for stem, bars in (("sobol_indices", 2 * len(SOBOL)), ("compare_compare", 4)):
         with Image.open(figs / f"{stem}.png") as image:
-            assert image.format == "PNG" and image.size == (2 * rp.LAYOUT["width"], 2 * rp.LAYOUT["height"])
+            assert image.format == "PNG" and image.size == (2 * style.LAYOUT["width"], 2 * style.LAYOUT["height"])
             pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
         colored = np.abs(pixels.astype(int) - pixels.mean(axis=1, keepdims=True)).sum(axis=1) > 60
         assert colored.mean() > 0.02, f"{stem}.png has almost no coloured pixels (empty chart?)"

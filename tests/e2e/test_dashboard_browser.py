@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from dashboards.app import CONTROLS_BY_NAME, base_scenario, counterfactual_window
+from dashboards.live.controls import CONTROLS_BY_NAME, base_scenario, counterfactual_window
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 HEADLINE = re.compile(r"Day (\d+) of (\d+): US evidence lost")

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from dashboards.report import build_report
-from tests.test_report import MANIFEST, SOBOL, compare_payload, synthetic_sweep
+from tests.test_report import SOBOL, compare_payload, synthetic_sweep, write_sweep
 
 
 def test_report_draws_every_figure_offline(browser_page: tuple[Any, list[str]], tmp_path: Path, artifacts: Path) -> None:
     page, requests = browser_page
-    synthetic_sweep().to_parquet(tmp_path / "rows.parquet", index=False)
-    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
-    SOBOL.to_csv(tmp_path / "sobol.csv", index=False)
+    write_sweep(tmp_path / "sweep", synthetic_sweep())
+    (tmp_path / "sweep" / "analysis").mkdir()
+    SOBOL.to_csv(tmp_path / "sweep" / "analysis" / "sobol.csv", index=False)
     (tmp_path / "compare.json").write_text(json.dumps(compare_payload()))
     report = build_report(tmp_path)
     html = tmp_path / "report.html"
@@ -28,7 +28,7 @@ def test_report_draws_every_figure_offline(browser_page: tuple[Any, list[str]], 
         traces: gd.data.length,
         points: gd.data.reduce((n, t) => n + ((t.x || t.z || (t.link && t.link.value) || []).length), 0),
         marks: gd.querySelectorAll('.point, .heatmaplayer image, .scatterlayer .trace path, .sankey-node').length}))""")
-    assert len(drawn) == len(report.figures) == 8
+    assert len(drawn) == len(report.figures) == 9  # sweep: window, staffing curve, heatmap, stages, Sobol; compare: 4
     for figure in drawn:
         assert figure["traces"] > 0 and figure["points"] > 0 and figure["marks"] > 0, figure
     assert not errors, errors
@@ -37,4 +37,5 @@ def test_report_draws_every_figure_offline(browser_page: tuple[Any, list[str]], 
     text = page.inner_text("body")
     assert 'Sweep: sweep "window_x_investigators" on base scenario "x_platform"' in text
     assert "US cases: mean (%)" in text
+    assert "Staffing curve: " in text and "At today's 200 US investigators" not in text  # 200 is not a level here
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
