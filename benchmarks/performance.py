@@ -34,7 +34,8 @@ model = RetentionModel(scenario)
 model.run_model()
 summary = model.summary()
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-print(json.dumps({"wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"wall_seconds": wall, "cpu_seconds": cpu,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "days_simulated": int(model.day),
                   "reports_simulated": int(model.timeseries()["reports_filed"].sum()),
                   "store_rows": int(model.store.capacity),
@@ -52,7 +53,8 @@ def run_once(source: Path, scenario: str, overrides: list[str]) -> dict:
 def summarise(runs: list[dict]) -> dict:
     best = min(runs, key=lambda r: r["wall_seconds"])
     return {"wall_seconds": round(best["wall_seconds"], 3),
-            "cpu_seconds": round(min(r["cpu_seconds"] for r in runs), 3), "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+            "cpu_seconds": round(min(r["cpu_seconds"] for r in runs), 3),
+            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "days_simulated": best["days_simulated"], "reports_simulated": best["reports_simulated"],
             "reports_per_second": round(best["reports_simulated"] / best["wall_seconds"]),
             "store_rows": best["store_rows"], "evidence_lost_rate_us": best["evidence_lost_rate_us"]}

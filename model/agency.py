@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
-import numpy as np
 
 from model.cases import Step
 from model.outcomes import FOREIGN, US
 from model.params import AgencySpec
-from model.reports import PriorityQueue, ReportStore, Rows, lane_starts
+from model.reports import PriorityQueue, ReportStore, Rows
 from model.stage import StageAgent
 
 DAYS_PER_YEAR = 365
@@ -83,21 +82,6 @@ class Agency(StageAgent):
         # Idle hours do not bank, but an overdraft (letters sent on receipt) is worked off.
         self.credit = self.credit - used if self.work_waiting else min(self.credit - used, 0.0)
         return done
-
-    def work_directly(self, store: ReportStore, rows: Rows, keys: np.ndarray) -> Rows | None:
-        """With nothing waiting, work today's arrivals (in queue order, by `keys`) without queueing them, if all fit
-        in today's hours; None if they do not (they are then queued). The hours are added up lane by lane as
-        :meth:`PriorityQueue.pop_budget` does, so the result is the same as queueing and popping them."""
-        credit, used = self.credit + self.hours_per_day, 0.0
-        starts = lane_starts(keys)
-        costs = store.work[rows]
-        for start, end in zip(starts, [*starts[1:], len(rows)], strict=True):
-            spent = costs[start:end].cumsum(dtype=np.float64)[-1]
-            if spent > credit - used:
-                return None
-            used += float(spent)
-        self.credit, self.used_today = min(credit - used, 0.0), used
-        return rows
 
     def waiting(self) -> Rows:
         """The rows in this agency's queue, in the order they will be worked."""

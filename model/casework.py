@@ -23,7 +23,6 @@ does, so the time to legal process grows when hours are short.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +32,7 @@ from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
-from model.reports import GROUP_SHIFT, Calendar, PriorityQueue, ReportStore, Rows, joined, key_order
+from model.reports import Calendar, PriorityQueue, ReportStore, Rows, joined
 
 
 class Casework:
@@ -72,15 +71,13 @@ class Casework:
 
     def step(self, day: int) -> None:
         arrived = self.inbox.pop(day)
-        # Today's arrivals are held back from the queue (deadline_first needs them queued for its demotion):
-        # an agency with nothing waiting whose arrivals fit its hours works them without queueing them.
-        hold = self.policy != "deadline_first"
-        held = self._enqueue(self._take_in(arrived, day), day, hold) if len(arrived) else None
+        if len(arrived):
+            self._enqueue(self._take_in(arrived, day), day)
         stale = self.queue.drop_entered_before(day - self.backlog_limit)
         if len(stale):
             self._close_stale(stale, day)
         demote_expired(self.queue, self.policy, day, (0, REVIEW_OFFSET), range(len(self.agencies)))
-        done = joined([self._work(agency, held) for agency in self.agencies])
+        done = joined([agency.work(self.store) for agency in self.agencies])
         self.investigations_us_today = 0
         if len(done):
             self._finish(done, day)
@@ -151,11 +148,8 @@ class Casework:
         store.deadline[extended] = day + self.preservation_days
         return cases
 
-    def _enqueue(self, rows: Rows, entry: int | np.ndarray, hold: bool = False) -> dict[int, tuple[Rows, np.ndarray]] | None:
-        """Price each row's next step in hours and queue it at its agency.
-
-        With `hold`, nothing is queued: the rows and their keys are returned by agency, in queue order.
-        """
+    def _enqueue(self, rows: Rows, entry: int | np.ndarray) -> None:
+        """Price each row's next step in hours and queue it at its agency."""
         store, hours = self.store, self.hours
         step = store.step[rows]
         factor = store.work_factor[rows]
@@ -172,28 +166,8 @@ class Casework:
         store.work[rows] = work
         agency = store.agency[rows]
         keys = queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency)
-        if not hold:
-            self.queue.push(rows, keys)
-            self._count_waiting(rows, 1)
-            return None
-        keys = np.broadcast_to(keys, rows.shape)
-        order = key_order(keys)
-        rows, keys = rows[order], keys[order]
-        groups = keys >> GROUP_SHIFT
-        cuts = np.searchsorted(groups, np.arange(len(self.agencies) + 1))
-        return {g: (rows[a:b], keys[a:b]) for g, (a, b) in enumerate(itertools.pairwise(cuts)) if b > a}
-
-    def _work(self, agency: Agency, held: dict[int, tuple[Rows, np.ndarray]] | None) -> Rows:
-        """An agency's day of work: today's arrivals directly if nothing waits and they fit, else from its queue."""
-        rows, keys = held.get(agency.index, (None, None)) if held else (None, None)
-        if rows is not None:
-            if agency.work_waiting == 0:
-                done = agency.work_directly(self.store, rows, keys)
-                if done is not None:
-                    return done
-            self.queue.push(rows, keys)
-            self._count_waiting(rows, 1)
-        return agency.work(self.store)
+        self.queue.push(rows, keys)
+        self._count_waiting(rows, 1)
 
     def _count_waiting(self, rows: Rows, sign: int) -> None:
         """Keep each agency's counts of queued work and of queued referrals."""
