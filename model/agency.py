@@ -19,7 +19,8 @@ import mesa
 from model.cases import Step
 from model.outcomes import FOREIGN, US
 from model.params import AgencySpec
-from model.reports import PriorityQueue, ReportStore, Rows
+from model.queues import PriorityQueue
+from model.reports import ReportStore, Rows
 from model.stage import StageAgent
 
 DAYS_PER_YEAR = 365

@@ -20,7 +20,8 @@ from model.draws import ReportDraws
 from model.outcomes import Outcomes, Stage
 from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
 from model.policies import demote_expired, queue_keys
-from model.reports import Calendar, PriorityQueue, ReportStore, Rows
+from model.queues import Calendar, PriorityQueue
+from model.reports import ReportStore, Rows
 from model.stage import StageAgent
 
 __all__ = ["Agency", "ForensicLab", "Ncmec", "Platform", "Routing"]

@@ -32,7 +32,8 @@ from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
-from model.reports import Calendar, PriorityQueue, ReportStore, Rows, joined
+from model.queues import Calendar, PriorityQueue, joined
+from model.reports import ReportStore, Rows
 
 
 class Casework:

@@ -1,6 +1,6 @@
 """Queue orders: the NCMEC triage policy and the agencies' priority policy.
 
-A policy turns rows into queue keys (:func:`model.reports.queue_key`): a tier served first to last,
+A policy turns rows into queue keys (:func:`model.queues.queue_key`): a tier served first to last,
 an order within the tier, and the entry day (first in, first out among equal keys).
 
 * ``fifo``: entry order only.
@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.reports import PriorityQueue, ReportStore, Rows, queue_key
+from model.queues import PriorityQueue, queue_key
+from model.reports import ReportStore, Rows
 
 URGENT_TIER = 0
 FIRST_TIER = 1

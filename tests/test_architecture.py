@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("model", "dashboards")
-CORE = ("model.params", "model.schema", "model.draws", "model.cases", "model.reports", "model.policies",
+CORE = ("model.params", "model.schema", "model.draws", "model.cases", "model.reports", "model.queues", "model.policies",
         "model.stage", "model.agents", "model.agency", "model.casework", "model.outcomes", "model.model",
         "model.collector", "model.metrics", "model.scenarios", "model.errors")
 #: Modules allowed over the size limit, with the reason.

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.reports import Calendar, PriorityQueue, ReportStore, queue_key
+from model.queues import Calendar, PriorityQueue, queue_key
+from model.reports import ReportStore
 
 
 def rows(*values: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from model import RetentionModel, load_scenario
-from model.reports import GROUP_SHIFT
+from model.queues import GROUP_SHIFT
 
 #: X at 400 reports a day; analysts and investigators near full load, so every queue is busy.
 LOADED = ["run.days=1500", "run.warmup_days=30", "platforms.X.reports_per_day=400",

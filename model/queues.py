@@ -1,0 +1,358 @@
+"""Priority queues of report rows and a calendar of due days.
+
+Queues and calendars hold ``int64`` row indices of :class:`model.reports.ReportStore`; a stage pushes
+and pops whole batches. A :class:`PriorityQueue` serves rows in the order of integer keys
+(:func:`queue_key`: group, tier, order within the tier, entry day) in lanes of equal group and tier;
+a :class:`Calendar` hands back the rows due on a day.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from model.reports import Rows
+
+# --- queue keys ---------------------------------------------------------------------------------------
+# A queue key is an int64: bits 58-62 a group (e.g. the agency: one queue holds every agency's work,
+# each popped separately), bits 52-57 the tier (served in increasing order), bits 32-51 an order within
+# the tier (e.g. a deadline day), bits 0-31 the day the row entered (first in, first out within equal
+# keys, and the queue's mean wait).
+GROUP_SHIFT, TIER_SHIFT, ORDER_SHIFT = 58, 52, 32
+ENTRY_MASK = (1 << ORDER_SHIFT) - 1
+ORDER_MASK = (1 << (TIER_SHIFT - ORDER_SHIFT)) - 1
+MAX_GROUPS = 1 << (63 - GROUP_SHIFT)
+
+
+def queue_key(tier: int | np.ndarray, order: int | np.ndarray, entry: int | np.ndarray,
+              group: int | np.ndarray = 0) -> int | np.ndarray:
+    """Compose queue keys (scalars or arrays) from group, tier, order within the tier and entry day."""
+    if type(tier) is int and type(order) is int and type(entry) is int and type(group) is int:
+        return group << GROUP_SHIFT | tier << TIER_SHIFT | order << ORDER_SHIFT | entry
+    key = (np.asarray(group, np.int64) << GROUP_SHIFT) | (np.asarray(tier, np.int64) << TIER_SHIFT)
+    if not (isinstance(order, int) and order == 0):
+        key = key | (np.asarray(order, np.int64) << ORDER_SHIFT)
+    return key | np.asarray(entry, np.int64)
+
+
+def group_range(group: int | None) -> tuple[int, int]:
+    """The keys [low, high) of a group (None: every key)."""
+    if group is None:
+        return 0, 1 << 63
+    return group << GROUP_SHIFT, (group + 1) << GROUP_SHIFT
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """Indices that sort integer `keys` stably; a linear-time radix sort when their range is small."""
+    if len(keys) == 0:
+        return np.empty(0, np.int64)
+    low, high = keys.min(), keys.max()
+    if high - low < 2**16:
+        return np.argsort((keys - low).astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
+def key_order(keys: np.ndarray) -> np.ndarray:
+    """Indices that sort queue keys stably. A day's keys usually differ only in group and tier (one entry
+    day, order 0): then a linear-time radix sort of those bits gives the same order as sorting the keys."""
+    if not (keys & (ORDER_MASK << ORDER_SHIFT)).any():
+        entries = keys & ENTRY_MASK
+        if entries.min() == entries.max():
+            return np.argsort((keys >> TIER_SHIFT).astype(np.uint16), kind="stable")
+    return stable_order(keys)
+
+
+def lane_starts(keys: np.ndarray) -> list[int]:
+    """Where each lane (a key without its entry day) begins in keys sorted by :func:`key_order`."""
+    lanes = keys & ~ENTRY_MASK
+    return [0, *(np.flatnonzero(lanes[1:] != lanes[:-1]) + 1).tolist()]
+
+
+class Lane:
+    """The rows of one queue key without its entry day (group, tier, order), in service order.
+
+    Rows enter in order of entry day (first in, first out among equal days), kept as chunks of rows with
+    their entry days; the chunks are joined only when the front is needed.
+    """
+
+    __slots__ = ("chunks", "entries")
+
+    def __init__(self) -> None:
+        self.chunks: list[Rows] = []
+        self.entries: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    def last_entry(self) -> int:
+        return int(self.entries[-1][-1])
+
+    def append(self, rows: Rows, entries: np.ndarray) -> None:
+        if self.chunks and entries[0] < self.last_entry():   # older than the tail: merge by entry day
+            rows, entries = np.concatenate([*self.chunks, rows]), np.concatenate([*self.entries, entries])
+            order = np.argsort(entries, kind="stable")
+            self.chunks, self.entries = [rows[order]], [entries[order]]
+            return
+        self.chunks.append(rows)
+        self.entries.append(entries)
+
+    def front(self) -> tuple[Rows, np.ndarray]:
+        """All rows and entry days as one pair of arrays."""
+        if len(self.chunks) > 1:
+            self.chunks, self.entries = [np.concatenate(self.chunks)], [np.concatenate(self.entries)]
+        return self.chunks[0], self.entries[0]
+
+    def take(self, k: int) -> tuple[Rows, np.ndarray]:
+        """Remove and return the first `k` rows and their entry days (after :meth:`front`)."""
+        rows, entries = self.chunks[0], self.entries[0]
+        if k == len(rows):
+            self.chunks, self.entries = [], []
+        else:
+            self.chunks, self.entries = [rows[k:]], [entries[k:]]
+        return rows[:k], entries[:k]
+
+
+class PriorityQueue:
+    """Row indices served in order of an integer key (:func:`queue_key`); equal keys leave in arrival order.
+
+    Rows are kept in lanes, one per key without its entry day (group, tier, order), kept sorted; within a
+    lane rows leave in order of entry day, then arrival. Lanes of order 0 persist while the queue lives, so
+    a day's work joins and leaves them without creating anything. Rows can also leave by age
+    (:meth:`drop_entered_before`) and be moved to another tier (:meth:`demote`), e.g. when their deadline
+    passes.
+    """
+
+    def __init__(self) -> None:
+        self._lanes: dict[int, Lane] = {}
+        self._keys: list[int] = []   # the lane keys, sorted
+        self._count = 0
+        self._entered_sum = 0        # sum over queued rows of their entry day
+        self._mean_cost = 1.0        # of the last rows popped by budget: sizes the next look-ahead
+
+    def __len__(self) -> int:
+        return self._count
+
+    def mean_wait(self, day: int) -> float:
+        """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
+        return day - self._entered_sum / self._count if self._count else 0.0
+
+    @property
+    def rows(self) -> Rows:
+        """The queued rows in service order (a new array)."""
+        return self.group_rows(None)
+
+    def group_rows(self, group: int | None) -> Rows:
+        """The queued rows of `group` (None: all) in service order (a new array)."""
+        chunks = [chunk for key in self._keys_of(group) for chunk in self._lanes[key].chunks]
+        return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+
+    def _keys_of(self, group: int | None) -> list[int]:
+        low, high = group_range(group)
+        return self._keys[bisect.bisect_left(self._keys, low):bisect.bisect_left(self._keys, high)]
+
+    def push(self, rows: Rows, keys: np.ndarray | int) -> None:
+        """Add rows with their keys (smaller leaves first); `keys` is one per row, or one int for all."""
+        if len(rows) == 0:
+            return
+        if isinstance(keys, int):
+            self._add(keys & ~ENTRY_MASK, rows, np.full(len(rows), keys & ENTRY_MASK, np.int64))
+            return
+        low = keys.min()
+        if low == keys.max():
+            self._add(int(low) & ~ENTRY_MASK, rows, np.full(len(rows), int(low) & ENTRY_MASK, np.int64))
+            return
+        order = key_order(keys)
+        rows, keys = rows[order], keys[order]
+        lanes = keys & ~ENTRY_MASK
+        starts = lane_starts(keys)
+        ends = [*starts[1:], len(rows)]
+        for lane, start, end in zip(lanes[starts].tolist(), starts, ends, strict=True):
+            self._add(lane, rows[start:end], keys[start:end] & ENTRY_MASK)
+
+    def _add(self, key: int, rows: Rows, entries: np.ndarray) -> None:
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = Lane()
+            bisect.insort(self._keys, key)
+        lane.append(rows, entries)
+        self._count += len(rows)
+        self._entered_sum += int(entries.sum()) if len(entries) > 1 and entries[0] != entries[-1] \
+            else int(entries[0]) * len(entries)
+
+    def _took(self, key: int, lane: Lane, entries: np.ndarray) -> None:
+        """Book rows that left a lane; an emptied lane of a nonzero order (a deadline day) is removed."""
+        self._count -= len(entries)
+        self._entered_sum -= int(entries.sum())
+        if not lane.chunks and (key >> ORDER_SHIFT) & ORDER_MASK:
+            del self._lanes[key]
+            del self._keys[bisect.bisect_left(self._keys, key)]
+
+    def pop_budget(self, costs: np.ndarray, credit: float, group: int | None = None) -> tuple[Rows, float]:
+        """Pop the longest prefix (of `group`, or of the whole queue) whose total cost fits in `credit`.
+
+        `costs` is the per-row cost column of the store (indexed by row). Returns the rows and the cost used.
+        """
+        taken: list[Rows] = []
+        used = 0.0
+        for key in self._keys_of(group):
+            lane = self._lanes[key]
+            if not lane.chunks:
+                continue
+            rows, _ = lane.front()
+            n, left = len(rows), credit - used
+            # Cost a window of the lane large enough for the credit left, not the whole lane.
+            window = int(1.25 * left / self._mean_cost) + 64
+            while True:
+                spent = costs[rows[:window]].cumsum(dtype=np.float64)
+                if spent[-1] > left or window >= n:
+                    break
+                window *= 4
+            k = int(spent.searchsorted(left, side="right"))
+            if k:
+                out, entries = lane.take(k)
+                taken.append(out)
+                used += float(spent[k - 1])
+                self._took(key, lane, entries)
+            if k < n:
+                break
+        popped = joined(taken)
+        if len(popped) and used > 0:
+            self._mean_cost = used / len(popped)
+        return popped, used
+
+    def pop(self, k: int) -> Rows:
+        """Remove and return the first `k` rows."""
+        taken: list[Rows] = []
+        for key in list(self._keys):
+            if k <= 0:
+                break
+            lane = self._lanes[key]
+            if not lane.chunks:
+                continue
+            rows, _ = lane.front()
+            out, entries = lane.take(min(k, len(rows)))
+            taken.append(out)
+            k -= len(out)
+            self._took(key, lane, entries)
+        return joined(taken)
+
+    def drop_entered_before(self, day: int) -> Rows:
+        """Remove and return every row that entered before `day` (queue order is not kept)."""
+        taken: list[Rows] = []
+        for key in list(self._keys):
+            lane = self._lanes[key]
+            if not lane.chunks or lane.entries[0][0] >= day:
+                continue
+            _, entries = lane.front()
+            out, gone = lane.take(int(np.searchsorted(entries, day)))
+            taken.append(out)
+            self._took(key, lane, gone)
+        return joined(taken)
+
+    def demote(self, tier: int, below_order: int, to_tier: int, group: int = 0) -> None:
+        """Move rows of `tier` (in `group`) whose order is below `below_order` to `to_tier` (order 0), keeping
+        their entry days: rows whose deadline passed go behind those that can still be saved."""
+        start = bisect.bisect_left(self._keys, queue_key(tier, 0, 0, group))
+        end = bisect.bisect_left(self._keys, queue_key(tier, below_order, 0, group))
+        moved = []
+        for key in self._keys[start:end]:
+            lane = self._lanes[key]
+            if lane.chunks:
+                rows, entries = lane.front()
+                out, gone = lane.take(len(rows))
+                moved.append((out, gone))
+                self._took(key, lane, gone)
+            elif key in self._lanes and (key >> ORDER_SHIFT) & ORDER_MASK:
+                del self._lanes[key]
+                del self._keys[bisect.bisect_left(self._keys, key)]
+        if moved:
+            rows = np.concatenate([r for r, _ in moved])
+            entries = np.concatenate([e for _, e in moved])
+            order = np.argsort(entries, kind="stable")   # by entry day; equal days in deadline order
+            self._add(queue_key(to_tier, 0, 0, group), rows[order], entries[order])
+
+
+def joined(chunks: list[Rows]) -> Rows:
+    """One array of rows from a list of arrays."""
+    if not chunks:
+        return np.empty(0, np.int64)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+class Calendar:
+    """Rows waiting for a fixed delay to end, released on the day they are due.
+
+    A batch due on one day (a constant delay) is filed whole under that day. A batch with many due
+    days joins a pending list that the next ``pop`` merges, in one pass, into arrays kept sorted by
+    due day (stable: rows due the same day leave in the order they were scheduled). Days must be
+    popped in increasing order.
+    """
+
+    def __init__(self) -> None:
+        self._by_day: dict[int, list[Rows]] = {}
+        self._rows = np.empty(0, np.int64)
+        self._days = np.empty(0, np.int64)
+        self._pending: list[tuple[Rows, np.ndarray]] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
+        """File each row under its due day (one day for all, or one per row)."""
+        if len(rows) == 0:
+            return
+        self._count += len(rows)
+        if np.ndim(days) == 0:
+            self._by_day.setdefault(int(days), []).append(rows)
+        else:
+            self._pending.append((rows, np.asarray(days, np.int64)))
+
+    def _merge(self) -> None:
+        rows = np.concatenate([r for r, _ in self._pending])
+        days = np.concatenate([d for _, d in self._pending])
+        self._pending.clear()
+        order = stable_order(days)
+        rows, days = rows[order], days[order]
+        if len(self._days) == 0 or days[0] >= self._days[-1]:
+            self._rows = np.concatenate([self._rows, rows])
+            self._days = np.concatenate([self._days, days])
+            return
+        # Stable merge of two sorted runs: new rows go after existing rows due the same day.
+        at = np.searchsorted(self._days, days, side="right") + np.arange(len(days))
+        merged_rows = np.empty(len(self._rows) + len(rows), np.int64)
+        merged_days = np.empty_like(merged_rows)
+        existing = np.ones(len(merged_rows), bool)
+        existing[at] = False
+        merged_rows[at], merged_days[at] = rows, days
+        merged_rows[existing], merged_days[existing] = self._rows, self._days
+        self._rows, self._days = merged_rows, merged_days
+
+    def pop(self, day: int) -> Rows:
+        """All rows due on or before `day`: the sorted ones first, then whole-day batches."""
+        if self._pending:
+            self._merge()
+        k = int(np.searchsorted(self._days, day, side="right"))
+        chunks = [self._rows[:k]] if k else []
+        if k:
+            self._rows, self._days = self._rows[k:], self._days[k:]
+        if self._by_day:
+            for due in sorted(d for d in self._by_day if d <= day):
+                chunks += self._by_day.pop(due)
+        out = joined(chunks)
+        self._count -= len(out)
+        return out
+
+    def items(self) -> tuple[Rows, np.ndarray]:
+        """Every row waiting and its due day (any order)."""
+        if self._pending:
+            self._merge()
+        rows = [self._rows] + [r for chunks in self._by_day.values() for r in chunks]
+        days = [self._days] + [np.full(len(r), d, np.int64) for d, chunks in self._by_day.items() for r in chunks]
+        return np.concatenate(rows), np.concatenate(days)
+
+    @property
+    def rows(self) -> Rows:
+        """Every row waiting (any order), as :attr:`PriorityQueue.rows`."""
+        return self.items()[0]
