@@ -11,7 +11,7 @@ Every error is a :class:`ScenarioError` whose message names the file, the key an
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from model.errors import BadInput
+from model.errors import BadInput, validation_message
 from model.params import REMOVED_KEYS, Scenario
 from model.schema import describe_field, section_at, section_of
 
@@ -205,43 +205,14 @@ def _allowed(path: tuple[Any, ...], error_type: str) -> str:
     return f"unit: {meta.unit}" if meta.unit else ""
 
 
-def _entry_by_name(node: Any, index: int) -> str:
-    name = node.get("name") if isinstance(node, Mapping) else None
-    return f"[{name!r}]" if name else f"[{index}]"
-
-
-def display_key(path: Sequence[Any], data: Mapping[str, Any], entry: Callable[[Any, int], str] = _entry_by_name,
-                root: str = "(scenario)") -> str:
-    """A readable dotted key for a validation error's location: list entries shown by `entry`
-    (default: their ``name``, e.g. ``platforms['X'].automated_share``)."""
-    parts: list[str] = []
-    node: Any = data
-    for key in path:
-        if isinstance(key, int) and isinstance(node, list) and key < len(node):
-            node = node[key]
-            parts[-1] += entry(node, key)
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return ".".join(parts) or root
-
-
 def validate(data: dict[str, Any], origins: Origins, label: str = "scenario") -> Scenario:
     """Check a merged table against the schema; every problem is listed in one ScenarioError."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            source = _origin(origins, tuple(str(k) for k in loc), label)
-            allowed = _allowed(loc, error["type"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            lines.append(f"{source}: {display_key(loc, data)}: {message}"
-                         + (f" ({allowed})" if allowed else ""))
-        raise ScenarioError("\n".join(lines)) from None
+        def source(loc: tuple[Any, ...]) -> str:
+            return _origin(origins, tuple(str(k) for k in loc), label)
+        raise ScenarioError(validation_message(exc, data, source, _allowed)) from None
 
 
 def load_scenario(source: str | Path | None = None, overrides: Iterable[str] = ()) -> Scenario:

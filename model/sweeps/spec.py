@@ -37,7 +37,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from model.scenarios import SCENARIO_DIR, ScenarioError, display_key, read_toml
+from model.errors import validation_message
+from model.scenarios import SCENARIO_DIR, ScenarioError, read_toml
 from model.schema import section_of
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
@@ -196,9 +197,8 @@ def _factor_entry(node: Any, index: int) -> str:
     return f"[{index}]" + (f" ({label})" if isinstance(label, str) else "")
 
 
-def _where(loc: Sequence[Any], data: Mapping[str, Any]) -> str:
-    """A readable key path: ``factors[1] (retention.window_days).low``."""
-    return display_key(loc, data, entry=_factor_entry, root="(sweep)")
+def _allowed(loc: Sequence[Any], error_type: str) -> str:
+    return f"allowed keys: {_allowed_at(loc[:-1])}" if error_type == "extra_forbidden" else ""
 
 
 def parse_spec(data: Mapping[str, Any], label: str) -> SweepSpec:
@@ -206,16 +206,7 @@ def parse_spec(data: Mapping[str, Any], label: str) -> SweepSpec:
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            allowed = ""
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-                allowed = f" (allowed keys: {_allowed_at(loc[:-1])})"
-            lines.append(f"{label}: {_where(loc, data)}: {message}{allowed}")
-        raise SweepError("\n".join(lines)) from None
+        raise SweepError(validation_message(exc, data, lambda loc: label, _allowed, _factor_entry, "(sweep)")) from None
 
 
 def load_sweep(source: str | Path) -> tuple[SweepSpec, Path]:
