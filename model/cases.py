@@ -61,18 +61,18 @@ class CaseRules:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CaseRules:
-        le, foreign = scenario.law_enforcement, scenario.foreign
+        police, foreign = scenario.law_enforcement, scenario.foreign
         return cls(
-            process_share=np.array([le.legal_process_share, foreign.legal_process_share], np.float32),
-            letter_share=scenario.retention.preservation_request_share, wilson_share=le.wilson_share,
-            identification_share=le.identification_share,
+            process_share=np.array([police.legal_process_share, foreign.legal_process_share], np.float32),
+            letter_share=scenario.retention.preservation_request_share, wilson_share=police.wilson_share,
+            identification_share=police.identification_share,
             cloud_act_share=foreign.cloud_act_share, ip_lead_share=scenario.isp.ip_lead_share,
-            cgnat_share=scenario.isp.cgnat_share, work_sigma=le.work_sigma,
-            warrant_median=le.warrant_approval_median_days, warrant_sigma=le.warrant_approval_sigma,
-            identification_median=le.identification_median_days, identification_sigma=le.identification_sigma,
-            path_median=np.array([le.approval_median_days, foreign.mlat_median_days, foreign.cloud_act_median_days,
-                                  le.emergency_median_days]),
-            path_sigma=np.array([le.approval_sigma, foreign.mlat_sigma, foreign.cloud_act_sigma, le.emergency_sigma]),
+            cgnat_share=scenario.isp.cgnat_share, work_sigma=police.work_sigma,
+            warrant_median=police.warrant_approval_median_days, warrant_sigma=police.warrant_approval_sigma,
+            identification_median=police.identification_median_days, identification_sigma=police.identification_sigma,
+            path_median=np.array([police.approval_median_days, foreign.mlat_median_days, foreign.cloud_act_median_days,
+                                  police.emergency_median_days]),
+            path_sigma=np.array([police.approval_sigma, foreign.mlat_sigma, foreign.cloud_act_sigma, police.emergency_sigma]),
             response_median=np.array([p.response_median_days for p in scenario.platforms]),
             response_sigma=np.array([p.response_sigma for p in scenario.platforms]),
             arrest_median=scenario.downstream.arrest_delay_median_days,

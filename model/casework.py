@@ -41,17 +41,17 @@ class Casework:
 
     def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object, rules: CaseRules) -> None:
         self.store, self.outcomes, self.lab, self.rules = store, outcomes, lab, rules
-        le, retention = scenario.law_enforcement, scenario.retention
-        self.hours = le
+        police, retention = scenario.law_enforcement, scenario.retention
+        self.hours = police
         #: Investigator hours of each step (review is priced separately), by Step.
-        self.step_hours = np.array([0.0, le.warrant_hours, le.subpoena_hours, le.drafting_hours, le.follow_up_hours],
-                                   np.float32)
-        self.priority_cutoff = np.float32(1 - le.priority_threshold)  # quality scores at or above it are closed
-        self.close_expired = le.expired_case_policy == "close"
+        self.step_hours = np.array([0.0, police.warrant_hours, police.subpoena_hours, police.drafting_hours,
+                                    police.follow_up_hours], np.float32)
+        self.priority_cutoff = np.float32(1 - police.priority_threshold)  # quality scores at or above it are closed
+        self.close_expired = police.expired_case_policy == "close"
         self.letters_at_receipt = retention.preservation_request_timing == "receipt"
         self.preservation_days = retention.preservation_extension_days * (1 + retention.preservation_max_extensions)
         self.isp, self.downstream = scenario.isp, scenario.downstream
-        self.policy, self.backlog_limit = le.priority_policy, le.backlog_limit_days
+        self.policy, self.backlog_limit = police.priority_policy, police.backlog_limit_days
         self.inbox = Calendar()        # referrals on their way, signed warrants, platforms' answers
         self.queue = PriorityQueue()   # every agency's work waiting for investigators, partitioned by agency
         self.service = Calendar()      # legal process approved (or MLAT on its way): served when due

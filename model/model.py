@@ -110,10 +110,10 @@ class RetentionModel(mesa.Model):
         rules = CaseRules.from_scenario(params)
         self.lab = ForensicLab(self, params, self.store, rules)
         self.casework = Casework(params, self.store, self.outcomes, self.lab, rules)
-        le = params.law_enforcement
+        police = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
-        self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, le.investigators),
-                                le.hours_per_investigator_year, self.casework.queue, self.casework.step)
+        self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, police.investigators),
+                                police.hours_per_investigator_year, self.casework.queue, self.casework.step)
                          for i, spec in enumerate(params.agencies)]
         self.casework.attach(self.agencies)
         self.ncmec = Ncmec(self, params.ncmec, self.store, self.outcomes, self.casework)
