@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from model.errors import validation_message
 from model.scenarios import SCENARIO_DIR, ScenarioError, read_toml
-from model.schema import section_of
+from model.schema import section_at
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
 #: Columns every result row has before the factor values and the run's summary metrics.
@@ -179,14 +179,7 @@ class SweepSpec(_Strict):
 
 def _allowed_at(loc: Sequence[Any]) -> str:
     """The keys allowed in the table at `loc` of a sweep file."""
-    section: type[BaseModel] | None = SweepSpec
-    for key in loc:
-        if isinstance(key, int) or section is None:
-            continue
-        info = section.model_fields.get(key)
-        if info is None:
-            break
-        section = section_of(info.annotation)
+    section = section_at(loc, root=SweepSpec)
     if section is None:
         return ""
     return ", ".join(info.alias or name for name, info in section.model_fields.items())
