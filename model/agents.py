@@ -129,7 +129,8 @@ class Ncmec(StageAgent):
 
     Known-hash reports cost a fraction of an analyst's time (``known_content_cost``); with bundling,
     viral copies become informational on receipt. Reports without usable data are informational;
-    referrals reach their agency after ``referral_delay_days`` (urgent ones the same day).
+    referrals reach their agency after ``referral_delay_days`` (urgent ones the same day). Reports the
+    analysts have not reached within ``backlog_limit_days`` are passed on unreviewed.
     """
 
     def __init__(self, model: mesa.Model, spec: NcmecSpec, store: ReportStore, outcomes: Outcomes,
@@ -143,6 +144,7 @@ class Ncmec(StageAgent):
         self.used_today = 0.0
         self.bundled_today = self._bundled = 0  # viral copies bundled on receipt (all reports)
         self.urgent_today = self._urgent = 0    # urgent reports received (all reports)
+        self.unreviewed_today = 0               # passed on unreviewed at the backlog limit (all reports)
 
     @property
     def utilisation(self) -> float:
@@ -164,13 +166,27 @@ class Ncmec(StageAgent):
         self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day))
 
     def step(self, day: int) -> None:
-        """Triage within today's analyst time; informational reports end, referrals go to their agencies."""
+        """Triage within today's analyst time; informational reports end, referrals go to their agencies.
+
+        Reports the analysts have not reached within the backlog limit are passed on unreviewed first (the
+        same way: referrals to their agencies), so the queue stays bounded when the analysts cannot keep up.
+        """
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
+        store, out = self.store, self.outcomes
+        unreviewed = self.queue.drop_entered_before(day - self.spec.backlog_limit_days)
+        self.unreviewed_today = len(unreviewed)
+        if len(unreviewed):
+            out.unreviewed += int(store.counted[unreviewed].sum())
+            self._pass_on(unreviewed, day)
         demote_expired(self.queue, self.spec.triage_policy, day)
         self.credit += self.budget
         rows, used = self.queue.pop_budget(self.store.triage_cost, self.credit)
         self.used_today = used
         self.credit = self.credit - used if len(self.queue) else 0.0
+        self._pass_on(rows, day)
+
+    def _pass_on(self, rows: Rows, day: int) -> None:
+        """Informational reports end; referrals go into their agencies' inbox (urgent ones today)."""
         store, out = self.store, self.outcomes
         referral = store.quality[rows] < 1
         informational = rows[~referral]

@@ -56,6 +56,8 @@ def _metrics() -> list[Metric]:
         Metric("referred_us", "reports", "referred to US agencies (ICAC task forces, federal)"),
         Metric("referred_foreign", "reports", "referred to foreign agencies"),
         Metric("informational", "reports", "informational (no usable data, or bundled viral copies)"),
+        Metric("ncmec_unreviewed", "reports",
+               "passed on by NCMEC unreviewed: analysts had not reached them within ncmec.backlog_limit_days"),
         Metric("closed_not_actionable", "reports", "reviewed and closed: nothing actionable"),
         Metric("closed_unworked", "reports", "closed by an agency before anyone reviewed them (backlog limit, threshold)"),
         Metric("closed_unworked_us", "reports", "the same, US agencies"),

@@ -64,6 +64,7 @@ class Outcomes:
         self.reports = 0
         self.reports_by_platform = np.zeros(n_platforms, np.int64)
         self.informational = 0
+        self.unreviewed = 0                     # passed on by NCMEC unreviewed at its backlog limit
         self.referred = _per_route()
         self.closed_not_actionable = _per_route()
         self.closed_unworked = _per_route()
@@ -212,6 +213,7 @@ class Outcomes:
             "referred_us": int(self.referred[US]),
             "referred_foreign": int(self.referred[FOREIGN]),
             "informational": self.informational,
+            "ncmec_unreviewed": self.unreviewed,
             "closed_not_actionable": int(self.closed_not_actionable.sum()),
             "closed_unworked": int(self.closed_unworked.sum()),
             "closed_unworked_us": int(self.closed_unworked[US]),

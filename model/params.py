@@ -221,6 +221,12 @@ class NcmecSpec(Section):
     referral_delay_days: int = param(1, unit="days", ge=0, le=60,
                                      doc="from triage to the report reaching the agency (urgent: same day)",
                                      source="assumption: suggested 1-7 days, urgent <1 day (sources, suggested defaults)")
+    backlog_limit_days: int = param(30, unit="days", ge=1, le=3650,
+                                    doc="a report the analysts have not reached after this many days is made "
+                                        "available to law enforcement unreviewed (a referral if it has usable data)",
+                                    source="assumption: NCMEC makes every report with a location available to "
+                                           "law enforcement; its processing times are not published (sources §2)",
+                                    plausible=(7, 90), scale="log")
 
 
 class AgencySpec(Section):

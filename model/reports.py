@@ -59,7 +59,9 @@ class ReportStore:
         self.capacity = max(int(capacity), 16)
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.zeros(self.capacity, dtype))
-        self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int64)  # stack: pop from the end
+        # Free rows, a stack popped from the end (int32: half the memory of int64 rows; 2**31 rows is far more
+        # than fits in memory anyway).
+        self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int32)
         self._n_free = self.capacity
 
     @property
@@ -72,7 +74,7 @@ class ReportStore:
         if n > self._n_free:
             self._grow(max(self.capacity * 2, self.in_flight + n))
         start = self._n_free - n
-        rows = self._free[start:self._n_free][::-1].copy()
+        rows = self._free[start:self._n_free][::-1].astype(np.int64)
         self._n_free = start
         return rows
 
@@ -91,8 +93,8 @@ class ReportStore:
             setattr(self, name, grown)
         # New rows go below the existing free ones so that freed rows keep being reused first.
         n_new = capacity - old
-        free = np.empty(capacity, np.int64)
-        free[:n_new] = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
+        free = np.empty(capacity, np.int32)
+        free[:n_new] = np.arange(capacity - 1, old - 1, -1, dtype=np.int32)
         free[n_new:n_new + self._n_free] = self._free[: self._n_free]
         self._free = free
         self._n_free += n_new

@@ -65,6 +65,8 @@ LEVERS = [
           "evidence_lost_rate_us", "down"),
     Lever("law_enforcement.priority_policy", "task_force", (*NEAR_FULL,), "fifo", "deadline_first",
           "evidence_lost_rate_us", "down"),
+    Lever("ncmec.backlog_limit_days", "x_platform", (*NCMEC,), "90", "7", "evidence_lost_rate_us", "down"),
+    Lever("ncmec.backlog_limit_days", "x_platform", (*NCMEC,), "90", "7", "ncmec_unreviewed", "up"),
     Lever("law_enforcement.backlog_limit_days", "x_platform", (*AGENCIES,), "180", "30", "evidence_lost_rate_us", "down"),
     Lever("law_enforcement.backlog_limit_days", "x_platform", (*AGENCIES,), "180", "30", "closed_unworked_us", "up"),
     Lever("law_enforcement.priority_threshold", "x_platform", (*AGENCIES,), "0.0", "0.4", "closed_unworked_us", "up"),

@@ -139,6 +139,17 @@ def test_an_overloaded_agency_closes_referrals_so_backlog_and_memory_stay_bounde
     assert model.store.in_flight < 0.25 * s["reports"]
 
 
+def test_overloaded_analysts_pass_reports_on_unreviewed_so_ncmec_backlog_and_memory_stay_bounded(small):
+    model, s = run(small("ncmec.analysts=1", "ncmec.reports_per_analyst_day=5", "run.days=400"))
+    daily = model.timeseries()
+    limit = model.params.ncmec.backlog_limit_days
+    assert s["ncmec_unreviewed"] > 0.3 * s["reports"]
+    assert s["undecided"] == 0
+    assert daily["ncmec_mean_wait_days"].max() <= limit + 1
+    assert daily["ncmec_backlog"].max() < 1.2 * (limit + 1) * daily["reports_filed"].mean()
+    assert s["referred_us"] > 0   # passed on unreviewed, referrals still reach the agencies
+
+
 def test_without_a_backlog_limit_an_overloaded_run_ends_at_the_drain_cap_with_undecided_reports(small):
     _, s = run(small("law_enforcement.investigators=4", "law_enforcement.backlog_limit_days=3650",
                      "run.drain_max_days=30"))
