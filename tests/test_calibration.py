@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,11 @@ def test_calibration_command_meets_every_target(capsys):
     assert len(rows) == len(TARGETS)
     misses = [(r["regime"], r["figure"], r["model"], r["published"]) for r in rows if not r["ok"]]
     assert not misses
+    # docs/calibration.md shows this output: each row's model figure is the one the command prints today
+    documented = (Path(__file__).parent.parent / "docs" / "calibration.md").read_text()
+    for r in rows:
+        shown = f"{r['model']:,.0f}" if r["model"] >= 10 else f"{r['model']:.3f}"
+        assert f"| {r['regime']} | {r['figure']} | {shown} |" in documented, (r["regime"], r["figure"], shown)
 
 
 def test_calibration_command_rejects_bad_overrides_with_exit_2(capsys):
