@@ -144,7 +144,6 @@ class Ncmec(StageAgent):
         self.used_today = 0.0
         self.bundled_today = self._bundled = 0  # viral copies bundled on receipt (all reports)
         self.urgent_today = self._urgent = 0    # urgent reports received (all reports)
-        self.unreviewed_today = 0               # passed on unreviewed at the backlog limit (all reports)
 
     @property
     def utilisation(self) -> float:
@@ -152,15 +151,12 @@ class Ncmec(StageAgent):
 
     def receive(self, rows: Rows, known: np.ndarray, viral: np.ndarray, day: int) -> None:
         """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
-        store, out = self.store, self.outcomes
+        store = self.store
         self._urgent += int(store.urgent[rows].sum())
         if self.spec.bundling and viral.any():
             bundled = rows[viral]
             self._bundled += len(bundled)
-            n = int(store.counted[bundled].sum())
-            out.informational += n
-            out.decided_other(n)
-            store.release(bundled)
+            self._end_informational(bundled)
             rows, known = rows[~viral], known[~viral]
         store.triage_cost[rows] = self.cost[(known & ~store.urgent[rows]).view(np.uint8)]
         self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day))
@@ -172,11 +168,9 @@ class Ncmec(StageAgent):
         same way: referrals to their agencies), so the queue stays bounded when the analysts cannot keep up.
         """
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
-        store, out = self.store, self.outcomes
         unreviewed = self.queue.drop_entered_before(day - self.spec.backlog_limit_days)
-        self.unreviewed_today = len(unreviewed)
         if len(unreviewed):
-            out.unreviewed += int(store.counted[unreviewed].sum())
+            self.outcomes.unreviewed += int(self.store.counted[unreviewed].sum())
             self._pass_on(unreviewed, day)
         demote_expired(self.queue, self.spec.triage_policy, day)
         self.credit += self.budget
@@ -189,17 +183,20 @@ class Ncmec(StageAgent):
         """Informational reports end; referrals go into their agencies' inbox (urgent ones today)."""
         store, out = self.store, self.outcomes
         referral = store.quality[rows] < 1
-        informational = rows[~referral]
-        n = int(store.counted[informational].sum())
-        out.informational += n
-        out.decided_other(n)
-        store.release(informational)
+        self._end_informational(rows[~referral])
         referred = rows[referral]
         counted = referred[store.counted[referred]]
         out.referred += np.bincount(self.casework.routes(counted), minlength=2)
         urgent = store.urgent[referred]
         self.casework.inbox.schedule(referred[urgent], day)
         self.casework.inbox.schedule(referred[~urgent], day + self.spec.referral_delay_days)
+
+    def _end_informational(self, rows: Rows) -> None:
+        """Reports that go no further (no usable data, or bundled viral copies): counted, then freed."""
+        n = int(self.store.counted[rows].sum())
+        self.outcomes.informational += n
+        self.outcomes.decided_other(n)
+        self.store.release(rows)
 
 
 class ForensicLab(StageAgent):

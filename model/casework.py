@@ -248,10 +248,11 @@ class Casework:
             return
         store = self.store
         due = day + self.rules.process_days(store, rows)
-        counted = store.counted[rows]
-        self.outcomes.schedule(self.routes(rows[counted]), store.stage[rows[counted]].astype(np.int64),
-                               store.created[rows[counted]].astype(np.int64),
-                               store.deadline[rows[counted]].astype(np.int64), due[counted].astype(np.int64), day)
+        is_counted = store.counted[rows]
+        counted = rows[is_counted]
+        self.outcomes.schedule(self.routes(counted), store.stage[counted].astype(np.int64),
+                               store.created[counted].astype(np.int64), store.deadline[counted].astype(np.int64),
+                               due[is_counted].astype(np.int64), day)
         self.service.schedule(rows, due)
 
     def _followed_up(self, rows: Rows, day: int) -> None:
