@@ -203,12 +203,12 @@ class Casework:
         route = self.routes(cases)
         self.investigations_us_today = int((route == US).sum())
         needs = store.needs_process[cases]
-        without = cases[~needs]
+        without, us = cases[~needs], route[~needs] == US
         self._count_decided(out.investigated_without_legal_process, without)
-        us_without = without[route[~needs] == US]
+        us_without = without[us]
         store.evidence_missing[us_without] = False
         store.step[us_without] = Step.FOLLOW_UP
-        store.release(without[route[~needs] == FOREIGN])
+        store.release(without[~us])
         opened, route = cases[needs], route[needs]
         store.evidence_missing[opened] = False
         if not self.letters_at_receipt:
