@@ -49,7 +49,11 @@ class Routing:
         self.route = np.array([a.route for a in agencies], np.int64)  # by agency index
 
     def agency(self, location: np.ndarray) -> np.ndarray:
-        band = (location >= self.bounds[:, None]).sum(axis=0)  # a handful of bands: beats a binary search
+        """The agency of each location uniform: its band, counted one edge at a time (a handful of edges: a
+        few byte-wide passes beat a binary search and a 2-D comparison)."""
+        band = np.zeros(len(location), np.int8)
+        for edge in self.bounds:  # float64 edges: the same comparisons as in float64
+            band += location >= edge
         return self.agencies[band]
 
 
@@ -97,7 +101,7 @@ class Platform(StageAgent):
         draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
         self.automated_today = int(draws.automated.sum())
         rows = self._write(draws, day)
-        self.ncmec.receive(rows, draws.known, draws.viral, day)
+        self.ncmec.receive(rows, draws.urgent, draws.known, draws.viral, day)
 
     def _write(self, draws: ReportDraws, day: int) -> Rows:
         store = self.store
@@ -110,10 +114,10 @@ class Platform(StageAgent):
         store.counted[rows] = counted
         store.urgent[rows] = draws.urgent
         store.quality[rows] = draws.quality
-        store.actionable[rows] = draws.actionable
+        is_case = draws.is_case
+        store.actionable[rows] = is_case  # informational reports are never worked, whatever their draw
         store.stage[rows] = Stage.NCMEC
         store.step[rows] = Step.REVIEW
-        is_case = draws.is_case
         cases = rows[is_case]
         route = self.routing.route[agency[is_case]]
         self.rules.write(store, cases, draws.cases, route, draws.automated[is_case], self.index)
@@ -149,17 +153,19 @@ class Ncmec(StageAgent):
     def utilisation(self) -> float:
         return self.used_today / self.budget if self.budget else 0.0
 
-    def receive(self, rows: Rows, known: np.ndarray, viral: np.ndarray, day: int) -> None:
-        """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
+    def receive(self, rows: Rows, urgent: np.ndarray, known: np.ndarray, viral: np.ndarray, day: int) -> None:
+        """A platform's reports of the day, with their urgent, known-hash and viral flags, join the queue (viral
+        copies are bundled if bundling is on)."""
         store = self.store
-        self._urgent += int(store.urgent[rows].sum())
+        self._urgent += int(np.count_nonzero(urgent))
         if self.spec.bundling and viral.any():
             bundled = rows[viral]
             self._bundled += len(bundled)
             self._end_informational(bundled)
-            rows, known = rows[~viral], known[~viral]
-        store.triage_cost[rows] = self.cost[(known & ~store.urgent[rows]).view(np.uint8)]
-        self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day))
+            kept = ~viral
+            rows, urgent, known = rows[kept], urgent[kept], known[kept]
+        store.triage_cost[rows] = self.cost[(known & ~urgent).view(np.uint8)]
+        self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day, urgent=urgent))
 
     def step(self, day: int) -> None:
         """Triage within today's analyst time; informational reports end, referrals go to their agencies.

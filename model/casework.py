@@ -119,8 +119,8 @@ class Casework:
 
     def _close_stale(self, rows: Rows, day: int) -> None:
         """Rows that entered the queue before the backlog limit: referrals never picked up are closed."""
-        self._count_waiting(rows, -1)
         review = self.store.step[rows] == Step.REVIEW
+        self._count_waiting(self.store.agency[rows], review, -1)
         self._close_unworked(rows[review], day)
         in_progress = rows[~review]
         if len(in_progress):  # cases already opened are never closed for their age: queued again, ahead of referrals
@@ -163,19 +163,19 @@ class Casework:
             if not self.letters_at_receipt:
                 letter = actionable & store.letter[reviewed] & store.needs_process[reviewed]
                 work[review] += letter * np.float32(hours.preservation_letter_hours)
-        work[(step == Step.DRAFT) & store.urgent[rows]] = hours.emergency_hours
+        urgent = store.urgent[rows]
+        work[(step == Step.DRAFT) & urgent] = hours.emergency_hours
         store.work[rows] = work
         agency = store.agency[rows]
-        keys = queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency)
+        keys = queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent)
         self.queue.push(rows, keys)
-        self._count_waiting(rows, 1)
+        self._count_waiting(agency, review, 1)
 
-    def _count_waiting(self, rows: Rows, sign: int) -> None:
-        """Keep each agency's counts of queued work and of queued referrals."""
-        store, n = self.store, len(self.agencies)
-        agency = store.agency[rows]
+    def _count_waiting(self, agency: np.ndarray, review: np.ndarray, sign: int) -> None:
+        """Keep each agency's counts of queued work and of queued referrals (rows' agencies, and which are referrals)."""
+        n = len(self.agencies)
         work = np.bincount(agency, minlength=n)
-        reviews = np.bincount(agency[store.step[rows] == Step.REVIEW], minlength=n)
+        reviews = np.bincount(agency[review], minlength=n)
         for target, w, r in zip(self.agencies, work.tolist(), reviews.tolist(), strict=True):
             target.work_waiting += sign * w
             target.reviews_waiting += sign * r
@@ -183,13 +183,16 @@ class Casework:
     # --- finished steps -----------------------------------------------------------------------------
 
     def _finish(self, done: Rows, day: int) -> None:
+        """Each finished step's consequence, step by step in Step order (rows keep their order within a step)."""
         step = self.store.step[done]
-        for kind, handle in ((Step.REVIEW, self._reviewed), (Step.WARRANT, self._warrant_drafted),
-                             (Step.IDENTIFY, self._identification_drafted), (Step.DRAFT, self._schedule_service),
-                             (Step.FOLLOW_UP, self._followed_up)):
-            rows = done[step == kind]
-            if len(rows):
-                handle(rows, day)
+        order = np.argsort(step, kind="stable")
+        ends = np.bincount(step, minlength=len(Step)).cumsum().tolist()
+        done = done[order]
+        handlers = (self._reviewed, self._warrant_drafted, self._identification_drafted, self._schedule_service,
+                    self._followed_up)   # in Step order
+        for start, end, handle in zip([0, *ends[:-1]], ends, handlers, strict=True):
+            if end > start:
+                handle(done[start:end], day)
 
     def _reviewed(self, rows: Rows, day: int) -> None:
         store, out = self.store, self.outcomes

@@ -41,15 +41,17 @@ REVIEW_OFFSET = 10
 
 
 def queue_keys(policy: str, store: ReportStore, rows: Rows, entry: int | np.ndarray,
-               offset: int | np.ndarray = 0, group: int | np.ndarray = 0) -> np.ndarray | int:
+               offset: int | np.ndarray = 0, group: int | np.ndarray = 0,
+               urgent: np.ndarray | None = None) -> np.ndarray | int:
     """Queue keys of `rows` entering on day(s) `entry` under `policy` (one int when all keys are equal).
 
     `offset` (one, or one per row) is added to every tier but the urgent one; `group` (one, or one per
-    row) partitions a queue shared by several agencies.
+    row) partitions a queue shared by several agencies. `urgent` is the rows' urgent column, if the
+    caller has it already.
     """
     if policy == "fifo":
         return queue_key(FIRST_TIER + offset, 0, entry, group)
-    urgent = store.urgent[rows]
+    urgent = store.urgent[rows] if urgent is None else urgent
     if policy == "urgent_first":
         if not urgent.any():
             return queue_key(FIRST_TIER + offset, 0, entry, group)

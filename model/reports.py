@@ -30,7 +30,7 @@ class ReportStore:
     counted: Annotated[np.ndarray, bool]  # created after the warm-up, up to run.days
     urgent: Annotated[np.ndarray, bool]  # child in imminent danger
     quality: Annotated[np.ndarray, np.float32]  # completeness score, lower is better; a referral iff < 1
-    actionable: Annotated[np.ndarray, bool]  # carries actionable evidence
+    actionable: Annotated[np.ndarray, bool]  # a referral carrying actionable evidence: a case
     triage_cost: Annotated[np.ndarray, np.float32]  # analyst time, in novel-report units
     stage: Annotated[np.ndarray, np.uint8]  # where the report is (outcomes.Stage), for the evidence ledger
     # --- cases --------------------------------------------------------------------------------

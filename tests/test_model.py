@@ -150,6 +150,17 @@ def test_overloaded_analysts_pass_reports_on_unreviewed_so_ncmec_backlog_and_mem
     assert s["referred_us"] > 0   # passed on unreviewed, referrals still reach the agencies
 
 
+def test_only_cases_count_as_waiting_for_legal_process_while_reports_queue_at_ncmec():
+    """Store rows are reused: an informational report waiting at NCMEC must not look like a case through a column
+    written for the row's earlier occupant (it used to, and so was counted among the censored cases)."""
+    model = RetentionModel("x_platform", **{"ncmec.analysts": 1, "ncmec.reports_per_analyst_day": 100,
+                                            "run.days": 300, "run.warmup_days": 30})
+    model.run_for(250)
+    waiting, store = model.waiting_cases(), model.store
+    assert len(model.ncmec.queue) > 10_000 and len(waiting) > 0
+    assert (store.quality[waiting] < 1).all()
+
+
 def test_without_a_backlog_limit_an_overloaded_run_ends_at_the_drain_cap_with_undecided_reports(small):
     _, s = run(small("law_enforcement.investigators=4", "law_enforcement.backlog_limit_days=3650",
                      "run.drain_max_days=30"))
