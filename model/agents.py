@@ -45,6 +45,9 @@ class Routing:
             bounds += list(low + (high - low) * shares / shares[-1])
             members += [a.index for a in group]
         self.bounds = np.array(bounds[:-1])  # the last band takes everything up to 1 (and rounding)
+        # Location uniforms are float32: u >= edge exactly when u >= the least float32 not below the edge.
+        self.edges32 = np.array([np.nextafter(np.float32(e), np.float32(np.inf)) if np.float32(e) < e else np.float32(e)
+                                 for e in self.bounds], np.float32)
         self.agencies = np.array(members, np.int16)
         self.route = np.array([a.route for a in agencies], np.int64)  # by agency index
 
@@ -52,7 +55,7 @@ class Routing:
         """The agency of each location uniform: its band, counted one edge at a time (a handful of edges: a
         few byte-wide passes beat a binary search and a 2-D comparison)."""
         band = np.zeros(len(location), np.int8)
-        for edge in self.bounds:  # float64 edges: the same comparisons as in float64
+        for edge in self.edges32:
             band += location >= edge
         return self.agencies[band]
 

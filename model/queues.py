@@ -22,6 +22,7 @@ from model.reports import Rows
 GROUP_SHIFT, TIER_SHIFT, ORDER_SHIFT = 58, 52, 32
 ENTRY_MASK = (1 << ORDER_SHIFT) - 1
 ORDER_MASK = (1 << (TIER_SHIFT - ORDER_SHIFT)) - 1
+ORDER_BITS = ORDER_MASK << ORDER_SHIFT
 MAX_GROUPS = 1 << (63 - GROUP_SHIFT)
 
 
@@ -56,7 +57,7 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
 def key_order(keys: np.ndarray) -> np.ndarray:
     """Indices that sort queue keys stably. A day's keys usually differ only in group and tier (one entry
     day, order 0): then a linear-time radix sort of those bits gives the same order as sorting the keys."""
-    if not (keys & (ORDER_MASK << ORDER_SHIFT)).any():
+    if not (keys & ORDER_BITS).any():
         entries = keys & ENTRY_MASK
         if entries.min() == entries.max():
             return np.argsort((keys >> TIER_SHIFT).astype(np.uint16), kind="stable")
@@ -158,9 +159,9 @@ class PriorityQueue:
         if isinstance(keys, int):
             self._add(keys & ~ENTRY_MASK, rows, np.full(len(rows), keys & ENTRY_MASK, np.int64))
             return
-        low = keys.min()
-        if low == keys.max():
-            self._add(int(low) & ~ENTRY_MASK, rows, np.full(len(rows), int(low) & ENTRY_MASK, np.int64))
+        entry = int(keys[0]) & ENTRY_MASK
+        if not (keys & ORDER_BITS).any() and ((keys & ENTRY_MASK) == entry).all():
+            self._push_lanes(rows, (keys >> TIER_SHIFT).astype(np.uint16), entry)
             return
         order = key_order(keys)
         rows, keys = rows[order], keys[order]
@@ -169,6 +170,19 @@ class PriorityQueue:
         ends = [*starts[1:], len(rows)]
         for lane, start, end in zip(lanes[starts].tolist(), starts, ends, strict=True):
             self._add(lane, rows[start:end], keys[start:end] & ENTRY_MASK)
+
+    def _push_lanes(self, rows: Rows, lanes: np.ndarray, entry: int) -> None:
+        """The usual day's push: every row enters today, with order 0, so a row's lane is its group and tier
+        (`lanes`, the key's bits above the order); a counting sort by lane keeps arrival order within each."""
+        counts = np.bincount(lanes)
+        codes = np.flatnonzero(counts).tolist()
+        if len(codes) > 1:
+            rows = rows[np.argsort(lanes, kind="stable")]
+        start = 0
+        for code in codes:
+            end = start + int(counts[code])
+            self._add(code << TIER_SHIFT, rows[start:end], np.full(end - start, entry, np.int64))
+            start = end
 
     def _add(self, key: int, rows: Rows, entries: np.ndarray) -> None:
         lane = self._lanes.get(key)
@@ -283,17 +297,25 @@ def joined(chunks: list[Rows]) -> Rows:
 class Calendar:
     """Rows waiting for a fixed delay to end, released on the day they are due.
 
-    A batch due on one day (a constant delay) is filed whole under that day. A batch with many due
-    days joins a pending list that the next ``pop`` merges, in one pass, into arrays kept sorted by
-    due day (stable: rows due the same day leave in the order they were scheduled). Days must be
-    popped in increasing order.
+    ``pop(day)`` hands back every row due on or before `day`: first the rows scheduled with a due day
+    each, in order of due day, then batches scheduled whole for one day, in order of due day; rows due
+    the same day leave in the order they were scheduled. Days must be popped in increasing order.
+
+    A whole-day batch (a constant delay) is filed under its day. Rows with a due day each go, if due
+    within the next :attr:`WINDOW` days, to a short array kept sorted by due day (each day's new rows
+    merged in at the next ``pop``), and otherwise to a far list in scheduling order, sorted into the
+    short array once a window. So a long calendar (MLAT waits of months) is not re-merged every day.
     """
+
+    WINDOW = 32  # days
 
     def __init__(self) -> None:
         self._by_day: dict[int, list[Rows]] = {}
-        self._rows = np.empty(0, np.int64)
+        self._rows = np.empty(0, np.int64)   # due before the horizon, sorted by due day (stable)
         self._days = np.empty(0, np.int64)
-        self._pending: list[tuple[Rows, np.ndarray]] = []
+        self._pending: list[tuple[Rows, np.ndarray]] = []  # due before the horizon, not yet merged
+        self._far: list[tuple[Rows, np.ndarray]] = []      # due on or after the horizon, in scheduling order
+        self._horizon = 0
         self._count = 0
 
     def __len__(self) -> int:
@@ -306,11 +328,35 @@ class Calendar:
         self._count += len(rows)
         if np.ndim(days) == 0:
             self._by_day.setdefault(int(days), []).append(rows)
+            return
+        days = np.asarray(days, np.int64)
+        near = days < self._horizon
+        if near.all():
+            self._pending.append((rows, days))
+        elif not near.any():
+            self._far.append((rows, days))
         else:
-            self._pending.append((rows, np.asarray(days, np.int64)))
+            self._pending.append((rows[near], days[near]))
+            far = ~near
+            self._far.append((rows[far], days[far]))
+
+    def _advance(self, day: int) -> None:
+        """Move the horizon to `day` + WINDOW: far rows now within it join the sorted rows, after them."""
+        self._horizon = day + self.WINDOW
+        if not self._far:
+            return
+        rows = joined([r for r, _ in self._far])
+        days = np.concatenate([d for _, d in self._far])
+        near = days < self._horizon
+        self._far = [(rows[~near], days[~near])] if not near.all() else []
+        if near.any():   # every such row is due after every sorted row: sort them and append
+            rows, days = rows[near], days[near]
+            order = stable_order(days)
+            self._rows = np.concatenate([self._rows, rows[order]])
+            self._days = np.concatenate([self._days, days[order]])
 
     def _merge(self) -> None:
-        rows = np.concatenate([r for r, _ in self._pending])
+        rows = joined([r for r, _ in self._pending])
         days = np.concatenate([d for _, d in self._pending])
         self._pending.clear()
         order = stable_order(days)
@@ -330,9 +376,11 @@ class Calendar:
         self._rows, self._days = merged_rows, merged_days
 
     def pop(self, day: int) -> Rows:
-        """All rows due on or before `day`: the sorted ones first, then whole-day batches."""
+        """All rows due on or before `day`: those scheduled with a day each first, then whole-day batches."""
         if self._pending:
             self._merge()
+        if day >= self._horizon:
+            self._advance(day)
         k = int(np.searchsorted(self._days, day, side="right"))
         chunks = [self._rows[:k]] if k else []
         if k:
@@ -346,11 +394,9 @@ class Calendar:
 
     def items(self) -> tuple[Rows, np.ndarray]:
         """Every row waiting and its due day (any order)."""
-        if self._pending:
-            self._merge()
-        rows = [self._rows] + [r for chunks in self._by_day.values() for r in chunks]
-        days = [self._days] + [np.full(len(r), d, np.int64) for d, chunks in self._by_day.items() for r in chunks]
-        return np.concatenate(rows), np.concatenate(days)
+        batches = [(self._rows, self._days), *self._pending, *self._far]
+        batches += [(r, np.full(len(r), d, np.int64)) for d, chunks in self._by_day.items() for r in chunks]
+        return np.concatenate([r for r, _ in batches]), np.concatenate([d for _, d in batches])
 
     @property
     def rows(self) -> Rows:

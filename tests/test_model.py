@@ -258,3 +258,14 @@ def test_time_to_legal_process_does_not_depend_on_the_window(small):
     assert s90["drain_days"] < s365["drain_days"]
     for key in ("median_days_to_legal_process_us", "p90_days_to_legal_process_us", "p90_days_to_legal_process"):
         assert s90[key] == s365[key], key
+
+
+def test_routing_sends_a_location_at_or_above_an_edge_to_the_next_agency():
+    """Routing compares float32 location uniforms with float32 edges; it must agree with exact comparisons,
+    also at the edges themselves and their float32 neighbours."""
+    routing = RetentionModel("national").platforms[0].routing
+    edges = np.float32(routing.bounds)
+    location = np.concatenate([np.random.default_rng(7).random(200_000, dtype=np.float32), edges,
+                               np.nextafter(edges, np.float32(0)), np.nextafter(edges, np.float32(1))])
+    exact_band = (location.astype(np.float64)[None, :] >= routing.bounds[:, None]).sum(axis=0)
+    assert np.array_equal(routing.agency(location), routing.agencies[exact_band])

@@ -135,6 +135,28 @@ class TestCalendar:
                 assert due.pop(int(row)) == day
         assert not due and len(cal) == 0
 
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 12), min_size=1, max_size=8), st.integers(0, 4)),
+                    min_size=1, max_size=16), st.integers(1, 40))
+    def test_pop_gives_rows_scheduled_one_by_one_then_whole_days_each_by_due_day_then_scheduling_order(self, steps,
+                                                                                                      window):
+        cal = type("ShortCalendar", (Calendar,), {"WINDOW": window})()   # far rows cross the horizon often
+        waiting, day, next_row = [], 0, 0   # waiting: (whole-day batch?, due day, row)
+        for whole, offsets, gap in steps:
+            ids = list(range(next_row, next_row + len(offsets)))
+            next_row += len(offsets)
+            if whole:
+                cal.schedule(np.array(ids), day + offsets[0])
+                waiting += [(True, day + offsets[0], row) for row in ids]
+            else:
+                cal.schedule(np.array(ids), day + np.array(offsets))
+                waiting += [(False, day + offset, row) for row, offset in zip(ids, offsets, strict=True)]
+            expected = sorted(w for w in waiting if w[1] <= day)   # rows are numbered in scheduling order
+            assert cal.pop(day).tolist() == [row for _, _, row in expected]
+            waiting = [w for w in waiting if w[1] > day]
+            assert len(cal) == len(waiting)
+            day += gap
+
     def test_rows_lists_everything_waiting(self):
         cal = Calendar()
         cal.schedule(rows(7, 8), np.array([2, 9]))
