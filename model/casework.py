@@ -95,11 +95,11 @@ class Casework:
         new = step == Step.REVIEW
         if not new.all():  # a signed warrant, or the identification subpoenas' answers: the next step's stage
             for next_step, stage in ((Step.IDENTIFY, Stage.IDENTIFICATION), (Step.DRAFT, Stage.DRAFTING)):
-                self._move(rows[step == next_step], stage, day)
+                self._move(np.compress(step == next_step, rows), stage, day)
         if not new.any():
             return rows
-        referrals = self._receive_referrals(rows[new], day)
-        return referrals if new.all() else np.concatenate([referrals, rows[~new]])
+        referrals = self._receive_referrals(np.compress(new, rows), day)
+        return referrals if new.all() else np.concatenate([referrals, np.compress(~new, rows)])
 
     def _receive_referrals(self, rows: Rows, day: int) -> Rows:
         """New referrals: close those below the priority threshold, send letters on receipt; returns the rest."""
@@ -107,8 +107,8 @@ class Casework:
         store.received[rows] = day
         below = (store.quality[rows] >= self.priority_cutoff) & ~store.urgent[rows]
         if below.any():
-            self._close_unworked(rows[below], day)
-            rows = rows[~below]
+            self._close_unworked(np.compress(below, rows), day)
+            rows = np.compress(~below, rows)
         self._move(rows, Stage.AGENCY_QUEUE, day)
         if self.letters_at_receipt:
             sent = self._send_letters(rows, day)
@@ -121,14 +121,14 @@ class Casework:
         """Rows that entered the queue before the backlog limit: referrals never picked up are closed."""
         review = self.store.step[rows] == Step.REVIEW
         self._count_waiting(self.store.agency[rows], review, -1)
-        self._close_unworked(rows[review], day)
-        in_progress = rows[~review]
+        self._close_unworked(np.compress(review, rows), day)
+        in_progress = np.compress(~review, rows)
         if len(in_progress):  # cases already opened are never closed for their age: queued again, ahead of referrals
             self._enqueue(in_progress, day)
 
     def _close_unworked(self, rows: Rows, day: int) -> None:
         store = self.store
-        counted = rows[store.counted[rows]]
+        counted = np.compress(store.counted[rows], rows)
         needs = store.actionable[counted] & store.needs_process[counted]
         self.outcomes.close_unworked(self.routes(counted), store.stage[counted].astype(np.int64),
                                      store.deadline[counted].astype(np.int64), needs, day)
@@ -137,11 +137,11 @@ class Casework:
     def _send_letters(self, rows: Rows, day: int) -> Rows:
         """2703(f) letters for the cases that get one: preservation held `preservation_days` from today."""
         store = self.store
-        cases = rows[store.actionable[rows]]
-        cases = cases[store.letter[cases] & store.needs_process[cases]]
+        cases = np.compress(store.actionable[rows], rows)
+        cases = np.compress(store.letter[cases] & store.needs_process[cases], cases)
         old = store.deadline[cases]
-        extended = cases[(old >= day) & (old < day + self.preservation_days)]
-        counted = extended[store.counted[extended]]
+        extended = np.compress((old >= day) & (old < day + self.preservation_days), cases)
+        counted = np.compress(store.counted[extended], extended)
         if len(counted):
             self.outcomes.extend(self.routes(counted), store.stage[counted].astype(np.int64),
                                  store.deadline[counted].astype(np.int64),
@@ -157,7 +157,7 @@ class Casework:
         work = self.step_hours[step] * factor
         review = step == Step.REVIEW
         if review.any():
-            reviewed = rows[review]
+            reviewed = np.compress(review, rows)
             actionable = store.actionable[reviewed]
             work[review] = np.where(actionable, hours.review_hours * factor[review], hours.screening_hours)
             if not self.letters_at_receipt:
@@ -175,7 +175,7 @@ class Casework:
         """Keep each agency's counts of queued work and of queued referrals (rows' agencies, and which are referrals)."""
         n = len(self.agencies)
         work = np.bincount(agency, minlength=n)
-        reviews = np.bincount(agency[review], minlength=n)
+        reviews = np.bincount(np.compress(review, agency), minlength=n)
         for target, w, r in zip(self.agencies, work.tolist(), reviews.tolist(), strict=True):
             target.work_waiting += sign * w
             target.reviews_waiting += sign * r
@@ -196,34 +196,35 @@ class Casework:
 
     def _reviewed(self, rows: Rows, day: int) -> None:
         store, out = self.store, self.outcomes
-        counted = rows[store.counted[rows]]
+        counted = np.compress(store.counted[rows], rows)
         out.review(self.routes(counted), day - store.received[counted])
         actionable = store.actionable[rows]
-        closed = rows[~actionable]
+        closed = np.compress(~actionable, rows)
         self._count_decided(out.closed_not_actionable, closed)
         store.release(closed)
-        cases = rows[actionable]
+        cases = np.compress(actionable, rows)
         route = self.routes(cases)
         self.investigations_us_today = int((route == US).sum())
         needs = store.needs_process[cases]
-        without, us = cases[~needs], route[~needs] == US
+        without, us = np.compress(~needs, cases), np.compress(~needs, route) == US
         self._count_decided(out.investigated_without_legal_process, without)
-        us_without = without[us]
+        us_without = np.compress(us, without)
         store.evidence_missing[us_without] = False
         store.step[us_without] = Step.FOLLOW_UP
-        store.release(without[~us])
-        opened, route = cases[needs], route[needs]
+        store.release(np.compress(~us, without))
+        opened, route = np.compress(needs, cases), np.compress(needs, route)
         store.evidence_missing[opened] = False
         if not self.letters_at_receipt:
             self._send_letters(opened, day)
         mlat = (route == FOREIGN) & ~store.urgent[opened]
-        self._move(opened[mlat], Stage.MLAT, day)
-        self._schedule_service(opened[mlat], day)
-        opened = opened[~mlat]
+        to_mlat = np.compress(mlat, opened)
+        self._move(to_mlat, Stage.MLAT, day)
+        self._schedule_service(to_mlat, day)
+        opened = np.compress(~mlat, opened)
         step = np.where(store.wilson[opened], Step.WARRANT, np.where(store.identify[opened], Step.IDENTIFY, Step.DRAFT))
         for kind, stage in ((Step.WARRANT, Stage.WARRANT), (Step.IDENTIFY, Stage.IDENTIFICATION),
                             (Step.DRAFT, Stage.DRAFTING)):
-            self._move(opened[step == kind], stage, day)
+            self._move(np.compress(step == kind, opened), stage, day)
         store.step[opened] = step
         self._enqueue(np.concatenate([us_without, opened]), day)
 
@@ -252,10 +253,10 @@ class Casework:
         store = self.store
         due = day + self.rules.process_days(store, rows)
         is_counted = store.counted[rows]
-        counted = rows[is_counted]
+        counted = np.compress(is_counted, rows)
         self.outcomes.schedule(self.routes(counted), store.stage[counted].astype(np.int64),
                                store.created[counted].astype(np.int64), store.deadline[counted].astype(np.int64),
-                               due[is_counted].astype(np.int64), day)
+                               np.compress(is_counted, due).astype(np.int64), day)
         self.service.schedule(rows, due)
 
     def _followed_up(self, rows: Rows, day: int) -> None:
@@ -263,8 +264,8 @@ class Casework:
         store, ds = self.store, self.downstream
         chance = np.where(store.evidence_missing[rows], ds.arrest_probability_evidence_lost, ds.arrest_probability)
         bound = store.arrest_draw[rows] < chance
-        store.release(rows[~bound])
-        self.lab.receive(rows[bound], day)
+        store.release(np.compress(~bound, rows))
+        self.lab.receive(np.compress(bound, rows), day)
 
     # --- service ------------------------------------------------------------------------------------
 
@@ -272,8 +273,8 @@ class Casework:
         """Legal process reaches the platform today: in time if the platform still holds the content."""
         store, isp = self.store, self.isp
         route = self.routes(rows)  # the outcome was booked when the legal process was scheduled
-        store.release(rows[route == FOREIGN])
-        rows = rows[route == US]
+        store.release(np.compress(route == FOREIGN, rows))
+        rows = np.compress(route == US, rows)
         in_time = day <= store.deadline[rows]
         response = self.rules.response_days(store, rows)
         store.evidence_missing[rows] |= ~in_time
@@ -282,8 +283,8 @@ class Casework:
         later = rows[later]
         self._check_isp_logs(later, log_age)
         go_on = in_time | (not self.close_expired)
-        store.release(rows[~go_on])
-        answered = rows[go_on]
+        store.release(np.compress(~go_on, rows))
+        answered = np.compress(go_on, rows)
         store.step[answered] = Step.FOLLOW_UP
         self.inbox.schedule(answered, day + np.maximum(response[go_on], 1))
 
@@ -293,22 +294,22 @@ class Casework:
         store = self.store
         lead = store.ip_lead[rows]
         lost = lead & (store.ip_unattributable[rows] | (log_age > self.isp.log_retention_days))
-        store.evidence_missing[rows[lost]] = True
+        store.evidence_missing[np.compress(lost, rows)] = True
         self.outcomes.isp_logs_lost += int((lost & store.counted[rows]).sum())
 
     # --- bookkeeping --------------------------------------------------------------------------------
 
     def _count_decided(self, counter: np.ndarray, rows: Rows) -> None:
         """Counted rows that need no legal process reach a terminal state: add them to a per-route counter."""
-        counted = rows[self.store.counted[rows]]
+        counted = np.compress(self.store.counted[rows], rows)
         counter += np.bincount(self.routes(counted), minlength=2)
         self.outcomes.decided_other(len(counted))
 
     def _move(self, rows: Rows, to_stage: Stage, day: int) -> None:
         """Rows change stage; counted cases needing legal process move in the evidence ledger."""
         store = self.store
-        counted = rows[store.counted[rows] & store.actionable[rows]]
-        counted = counted[store.needs_process[counted]]
+        counted = np.compress(store.counted[rows] & store.actionable[rows], rows)
+        counted = np.compress(store.needs_process[counted], counted)
         if len(counted):
             self.outcomes.move(self.routes(counted), store.deadline[counted].astype(np.int64), to_stage,
                                store.stage[counted].astype(np.int64), day)

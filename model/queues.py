@@ -336,9 +336,9 @@ class Calendar:
         elif not near.any():
             self._far.append((rows, days))
         else:
-            self._pending.append((rows[near], days[near]))
+            self._pending.append((np.compress(near, rows), np.compress(near, days)))
             far = ~near
-            self._far.append((rows[far], days[far]))
+            self._far.append((np.compress(far, rows), np.compress(far, days)))
 
     def _advance(self, day: int) -> None:
         """Move the horizon to `day` + WINDOW: far rows now within it join the sorted rows, after them."""
@@ -348,9 +348,9 @@ class Calendar:
         rows = joined([r for r, _ in self._far])
         days = np.concatenate([d for _, d in self._far])
         near = days < self._horizon
-        self._far = [(rows[~near], days[~near])] if not near.all() else []
+        self._far = [(np.compress(~near, rows), np.compress(~near, days))] if not near.all() else []
         if near.any():   # every such row is due after every sorted row: sort them and append
-            rows, days = rows[near], days[near]
+            rows, days = np.compress(near, rows), np.compress(near, days)
             order = stable_order(days)
             self._rows = np.concatenate([self._rows, rows[order]])
             self._days = np.concatenate([self._days, days[order]])
