@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
+import numpy as np
 
 from model.cases import Step
 from model.outcomes import FOREIGN, US
@@ -79,7 +80,7 @@ class Agency(StageAgent):
         done, used = self.queue.pop_budget(store.work, self.credit, self.index)
         self.used_today = used
         self.work_waiting -= len(done)
-        self.reviews_waiting -= int((store.step[done] == Step.REVIEW).sum())
+        self.reviews_waiting -= int(np.count_nonzero(store.step[done] == Step.REVIEW))
         # Idle hours do not bank, but an overdraft (letters sent on receipt) is worked off.
         self.credit = self.credit - used if self.work_waiting else min(self.credit - used, 0.0)
         return done

@@ -17,7 +17,7 @@ from model.agency import Agency
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.draws import ReportDraws
-from model.outcomes import Outcomes, Stage
+from model.outcomes import Outcomes, Stage, route_counts
 from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
 from model.policies import demote_expired, queue_keys
 from model.queues import Calendar, PriorityQueue
@@ -102,7 +102,7 @@ class Platform(StageAgent):
         if n == 0:
             return
         draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
-        self.automated_today = int(draws.automated.sum())
+        self.automated_today = int(np.count_nonzero(draws.automated))
         rows = self._write(draws, day)
         self.ncmec.receive(rows, draws.urgent, draws.known, draws.viral, day)
 
@@ -126,7 +126,7 @@ class Platform(StageAgent):
         self.rules.write(store, cases, draws.cases, route, np.compress(is_case, draws.automated), self.index)
         if counted:
             need = store.needs_process[cases]
-            self.outcomes.filed(self.index, len(rows), int(need.sum()))
+            self.outcomes.filed(self.index, len(rows), int(np.count_nonzero(need)))
             self.outcomes.need_process(np.compress(need, route),
                                        store.deadline[np.compress(need, cases)].astype(np.int64))
         return rows
@@ -180,7 +180,7 @@ class Ncmec(StageAgent):
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
         unreviewed = self.queue.drop_entered_before(day - self.spec.backlog_limit_days)
         if len(unreviewed):
-            self.outcomes.unreviewed += int(self.store.counted[unreviewed].sum())
+            self.outcomes.unreviewed += int(np.count_nonzero(self.store.counted[unreviewed]))
             self._pass_on(unreviewed, day)
         demote_expired(self.queue, self.spec.triage_policy, day)
         self.credit += self.budget
@@ -196,14 +196,14 @@ class Ncmec(StageAgent):
         self._end_informational(np.compress(~referral, rows))
         referred = np.compress(referral, rows)
         counted = np.compress(store.counted[referred], referred)
-        out.referred += np.bincount(self.casework.routes(counted), minlength=2)
+        out.referred += route_counts(self.casework.routes(counted))
         urgent = store.urgent[referred]
         self.casework.inbox.schedule(np.compress(urgent, referred), day)
         self.casework.inbox.schedule(np.compress(~urgent, referred), day + self.spec.referral_delay_days)
 
     def _end_informational(self, rows: Rows) -> None:
         """Reports that go no further (no usable data, or bundled viral copies): counted, then freed."""
-        n = int(self.store.counted[rows].sum())
+        n = int(np.count_nonzero(self.store.counted[rows]))
         self.outcomes.informational += n
         self.outcomes.decided_other(n)
         self.store.release(rows)

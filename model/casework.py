@@ -29,7 +29,7 @@ import numpy as np
 
 from model.agency import Agency
 from model.cases import CaseRules, Step
-from model.outcomes import FOREIGN, US, Outcomes, Stage
+from model.outcomes import FOREIGN, US, Outcomes, Stage, route_counts
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
 from model.queues import Calendar, PriorityQueue, joined
@@ -175,7 +175,7 @@ class Casework:
         """Keep each agency's counts of queued work and of queued referrals (rows' agencies, and which are referrals)."""
         n = len(self.agencies)
         work = np.bincount(agency, minlength=n)
-        reviews = np.bincount(np.compress(review, agency), minlength=n)
+        reviews = work if review.all() else np.bincount(np.compress(review, agency), minlength=n)
         for target, w, r in zip(self.agencies, work.tolist(), reviews.tolist(), strict=True):
             target.work_waiting += sign * w
             target.reviews_waiting += sign * r
@@ -204,7 +204,7 @@ class Casework:
         store.release(closed)
         cases = np.compress(actionable, rows)
         route = self.routes(cases)
-        self.investigations_us_today = int((route == US).sum())
+        self.investigations_us_today = int(np.count_nonzero(route == US))
         needs = store.needs_process[cases]
         without, us = np.compress(~needs, cases), np.compress(~needs, route) == US
         self._count_decided(out.investigated_without_legal_process, without)
@@ -295,14 +295,14 @@ class Casework:
         lead = store.ip_lead[rows]
         lost = lead & (store.ip_unattributable[rows] | (log_age > self.isp.log_retention_days))
         store.evidence_missing[np.compress(lost, rows)] = True
-        self.outcomes.isp_logs_lost += int((lost & store.counted[rows]).sum())
+        self.outcomes.isp_logs_lost += int(np.count_nonzero(lost & store.counted[rows]))
 
     # --- bookkeeping --------------------------------------------------------------------------------
 
     def _count_decided(self, counter: np.ndarray, rows: Rows) -> None:
         """Counted rows that need no legal process reach a terminal state: add them to a per-route counter."""
         counted = np.compress(self.store.counted[rows], rows)
-        counter += np.bincount(self.routes(counted), minlength=2)
+        counter += route_counts(self.routes(counted))
         self.outcomes.decided_other(len(counted))
 
     def _move(self, rows: Rows, to_stage: Stage, day: int) -> None:

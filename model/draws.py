@@ -107,4 +107,4 @@ class ReportDraws:
         is_case = (score < 1) & actionable
         return cls(automated=automated < np.float32(spec.automated_share), urgent=urgent < np.float32(spec.urgent_share),
                    viral=viral, known=viral | (known < np.float32(spec.known_content_share)), quality=score,
-                   location=location, actionable=actionable, cases=CaseDraws.draw(case_rng, int(is_case.sum())))
+                   location=location, actionable=actionable, cases=CaseDraws.draw(case_rng, int(np.count_nonzero(is_case))))

@@ -176,13 +176,18 @@ class PriorityQueue:
         (`lanes`, the key's bits above the order); a counting sort by lane keeps arrival order within each."""
         counts = np.bincount(lanes)
         codes = np.flatnonzero(counts).tolist()
-        if len(codes) > 1:
+        if len(codes) == 1:
+            self._add(codes[0] << TIER_SHIFT, rows, np.full(len(rows), entry, np.int64))
+        elif len(codes) <= 3:   # a few lanes (e.g. urgent or not): one selection each beats a sort
+            for code in codes:
+                self._add(code << TIER_SHIFT, np.compress(lanes == code, rows), np.full(counts[code], entry, np.int64))
+        else:
             rows = rows[np.argsort(lanes, kind="stable")]
-        start = 0
-        for code in codes:
-            end = start + int(counts[code])
-            self._add(code << TIER_SHIFT, rows[start:end], np.full(end - start, entry, np.int64))
-            start = end
+            start = 0
+            for code in codes:
+                end = start + int(counts[code])
+                self._add(code << TIER_SHIFT, rows[start:end], np.full(end - start, entry, np.int64))
+                start = end
 
     def _add(self, key: int, rows: Rows, entries: np.ndarray) -> None:
         lane = self._lanes.get(key)

@@ -62,6 +62,24 @@ class TestPriorityQueue:
         assert used == pytest.approx(2.0)
         assert list(q.rows) == [3, 4]
 
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), min_size=1, max_size=40),
+                    min_size=1, max_size=6), st.integers(0, 200))
+    def test_a_days_push_of_many_lanes_matches_a_stable_sort(self, days, k):
+        """Each day's rows enter together, in one lane per group and tier (one lane, a few, or many)."""
+        q = PriorityQueue()
+        reference: list[tuple[int, int]] = []
+        next_row = 0
+        for day, lanes in enumerate(days):
+            keys = np.array([queue_key(tier, 0, day, group) for group, tier in lanes], np.int64)
+            ids = np.arange(next_row, next_row + len(keys), dtype=np.int64)
+            next_row += len(keys)
+            q.push(ids, keys)
+            reference += list(zip(keys.tolist(), ids.tolist(), strict=True))
+        expected = [row for _, row in sorted(reference, key=lambda kr: kr[0])]
+        assert list(q.pop(k)) == expected[:k]
+        assert list(q.rows) == expected[k:]
+
     def test_pop_budget_never_skips_an_expensive_head(self):
         costs = np.array([5.0, 0.1])
         q = PriorityQueue()
