@@ -121,14 +121,14 @@ class Platform(StageAgent):
         store.actionable[rows] = is_case  # informational reports are never worked, whatever their draw
         store.stage[rows] = Stage.NCMEC
         store.step[rows] = Step.REVIEW
-        cases = np.compress(is_case, rows)
-        route = self.routing.route[np.compress(is_case, agency)]
-        self.rules.write(store, cases, draws.cases, route, np.compress(is_case, draws.automated), self.index)
+        cases = rows.compress(is_case)
+        route = self.routing.route[agency.compress(is_case)]
+        self.rules.write(store, cases, draws.cases, route, draws.automated.compress(is_case), self.index)
         if counted:
             need = store.needs_process[cases]
             self.outcomes.filed(self.index, len(rows), int(np.count_nonzero(need)))
-            self.outcomes.need_process(np.compress(need, route),
-                                       store.deadline[np.compress(need, cases)].astype(np.int64))
+            self.outcomes.need_process(route.compress(need),
+                                       store.deadline[cases.compress(need)].astype(np.int64))
         return rows
 
 
@@ -163,11 +163,11 @@ class Ncmec(StageAgent):
         store = self.store
         self._urgent += int(np.count_nonzero(urgent))
         if self.spec.bundling and viral.any():
-            bundled = np.compress(viral, rows)
+            bundled = rows.compress(viral)
             self._bundled += len(bundled)
             self._end_informational(bundled)
             kept = ~viral
-            rows, urgent, known = np.compress(kept, rows), np.compress(kept, urgent), np.compress(kept, known)
+            rows, urgent, known = rows.compress(kept), urgent.compress(kept), known.compress(kept)
         store.triage_cost[rows] = self.cost[(known & ~urgent).view(np.uint8)]
         self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day, urgent=urgent))
 
@@ -193,13 +193,13 @@ class Ncmec(StageAgent):
         """Informational reports end; referrals go into their agencies' inbox (urgent ones today)."""
         store, out = self.store, self.outcomes
         referral = store.quality[rows] < 1
-        self._end_informational(np.compress(~referral, rows))
-        referred = np.compress(referral, rows)
-        counted = np.compress(store.counted[referred], referred)
+        self._end_informational(rows.compress(~referral))
+        referred = rows.compress(referral)
+        counted = referred.compress(store.counted[referred])
         out.referred += route_counts(self.casework.routes(counted))
         urgent = store.urgent[referred]
-        self.casework.inbox.schedule(np.compress(urgent, referred), day)
-        self.casework.inbox.schedule(np.compress(~urgent, referred), day + self.spec.referral_delay_days)
+        self.casework.inbox.schedule(referred.compress(urgent), day)
+        self.casework.inbox.schedule(referred.compress(~urgent), day + self.spec.referral_delay_days)
 
     def _end_informational(self, rows: Rows) -> None:
         """Reports that go no further (no usable data, or bundled viral copies): counted, then freed."""

@@ -35,6 +35,9 @@ from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
 from model.queues import Calendar, PriorityQueue, joined
 from model.reports import ReportStore, Rows
 
+#: The ledger stage of a case waiting for each step (by Step; REVIEW: the agency's queue; FOLLOW_UP: no stage).
+STAGE_OF_STEP = np.array([Stage.AGENCY_QUEUE, Stage.WARRANT, Stage.IDENTIFICATION, Stage.DRAFTING, 255], np.uint8)
+
 
 class Casework:
     """Arrivals, the consequences of finished steps, and service, for every agency (see module doc)."""
@@ -94,12 +97,12 @@ class Casework:
         step = store.step[rows]
         new = step == Step.REVIEW
         if not new.all():  # a signed warrant, or the identification subpoenas' answers: the next step's stage
-            for next_step, stage in ((Step.IDENTIFY, Stage.IDENTIFICATION), (Step.DRAFT, Stage.DRAFTING)):
-                self._move(np.compress(step == next_step, rows), stage, day)
+            moving = (step == Step.IDENTIFY) | (step == Step.DRAFT)
+            self._move(rows.compress(moving), STAGE_OF_STEP[step.compress(moving)], day)
         if not new.any():
             return rows
-        referrals = self._receive_referrals(np.compress(new, rows), day)
-        return referrals if new.all() else np.concatenate([referrals, np.compress(~new, rows)])
+        referrals = self._receive_referrals(rows.compress(new), day)
+        return referrals if new.all() else np.concatenate([referrals, rows.compress(~new)])
 
     def _receive_referrals(self, rows: Rows, day: int) -> Rows:
         """New referrals: close those below the priority threshold, send letters on receipt; returns the rest."""
@@ -107,8 +110,8 @@ class Casework:
         store.received[rows] = day
         below = (store.quality[rows] >= self.priority_cutoff) & ~store.urgent[rows]
         if below.any():
-            self._close_unworked(np.compress(below, rows), day)
-            rows = np.compress(~below, rows)
+            self._close_unworked(rows.compress(below), day)
+            rows = rows.compress(~below)
         self._move(rows, Stage.AGENCY_QUEUE, day)
         if self.letters_at_receipt:
             sent = self._send_letters(rows, day)
@@ -121,14 +124,14 @@ class Casework:
         """Rows that entered the queue before the backlog limit: referrals never picked up are closed."""
         review = self.store.step[rows] == Step.REVIEW
         self._count_waiting(self.store.agency[rows], review, -1)
-        self._close_unworked(np.compress(review, rows), day)
-        in_progress = np.compress(~review, rows)
+        self._close_unworked(rows.compress(review), day)
+        in_progress = rows.compress(~review)
         if len(in_progress):  # cases already opened are never closed for their age: queued again, ahead of referrals
             self._enqueue(in_progress, day)
 
     def _close_unworked(self, rows: Rows, day: int) -> None:
         store = self.store
-        counted = np.compress(store.counted[rows], rows)
+        counted = rows.compress(store.counted[rows])
         needs = store.actionable[counted] & store.needs_process[counted]
         self.outcomes.close_unworked(self.routes(counted), store.stage[counted].astype(np.int64),
                                      store.deadline[counted].astype(np.int64), needs, day)
@@ -137,11 +140,11 @@ class Casework:
     def _send_letters(self, rows: Rows, day: int) -> Rows:
         """2703(f) letters for the cases that get one: preservation held `preservation_days` from today."""
         store = self.store
-        cases = np.compress(store.actionable[rows], rows)
-        cases = np.compress(store.letter[cases] & store.needs_process[cases], cases)
+        cases = rows.compress(store.actionable[rows])
+        cases = cases.compress(store.letter[cases] & store.needs_process[cases])
         old = store.deadline[cases]
-        extended = np.compress((old >= day) & (old < day + self.preservation_days), cases)
-        counted = np.compress(store.counted[extended], extended)
+        extended = cases.compress((old >= day) & (old < day + self.preservation_days))
+        counted = extended.compress(store.counted[extended])
         if len(counted):
             self.outcomes.extend(self.routes(counted), store.stage[counted].astype(np.int64),
                                  store.deadline[counted].astype(np.int64),
@@ -157,7 +160,7 @@ class Casework:
         work = self.step_hours[step] * factor
         review = step == Step.REVIEW
         if review.any():
-            reviewed = np.compress(review, rows)
+            reviewed = rows.compress(review)
             actionable = store.actionable[reviewed]
             work[review] = np.where(actionable, hours.review_hours * factor[review], hours.screening_hours)
             if not self.letters_at_receipt:
@@ -175,7 +178,7 @@ class Casework:
         """Keep each agency's counts of queued work and of queued referrals (rows' agencies, and which are referrals)."""
         n = len(self.agencies)
         work = np.bincount(agency, minlength=n)
-        reviews = work if review.all() else np.bincount(np.compress(review, agency), minlength=n)
+        reviews = work if review.all() else np.bincount(agency.compress(review), minlength=n)
         for target, w, r in zip(self.agencies, work.tolist(), reviews.tolist(), strict=True):
             target.work_waiting += sign * w
             target.reviews_waiting += sign * r
@@ -185,7 +188,7 @@ class Casework:
     def _finish(self, done: Rows, day: int) -> None:
         """Each finished step's consequence, step by step in Step order (rows keep their order within a step)."""
         step = self.store.step[done]
-        order = np.argsort(step, kind="stable")
+        order = step.argsort(kind="stable")
         ends = np.bincount(step, minlength=len(Step)).cumsum().tolist()
         done = done[order]
         handlers = (self._reviewed, self._warrant_drafted, self._identification_drafted, self._schedule_service,
@@ -196,35 +199,33 @@ class Casework:
 
     def _reviewed(self, rows: Rows, day: int) -> None:
         store, out = self.store, self.outcomes
-        counted = np.compress(store.counted[rows], rows)
+        counted = rows.compress(store.counted[rows])
         out.review(self.routes(counted), day - store.received[counted])
         actionable = store.actionable[rows]
-        closed = np.compress(~actionable, rows)
+        closed = rows.compress(~actionable)
         self._count_decided(out.closed_not_actionable, closed)
         store.release(closed)
-        cases = np.compress(actionable, rows)
+        cases = rows.compress(actionable)
         route = self.routes(cases)
         self.investigations_us_today = int(np.count_nonzero(route == US))
         needs = store.needs_process[cases]
-        without, us = np.compress(~needs, cases), np.compress(~needs, route) == US
+        without, us = cases.compress(~needs), route.compress(~needs) == US
         self._count_decided(out.investigated_without_legal_process, without)
-        us_without = np.compress(us, without)
+        us_without = without.compress(us)
         store.evidence_missing[us_without] = False
         store.step[us_without] = Step.FOLLOW_UP
-        store.release(np.compress(~us, without))
-        opened, route = np.compress(needs, cases), np.compress(needs, route)
+        store.release(without.compress(~us))
+        opened, route = cases.compress(needs), route.compress(needs)
         store.evidence_missing[opened] = False
         if not self.letters_at_receipt:
             self._send_letters(opened, day)
         mlat = (route == FOREIGN) & ~store.urgent[opened]
-        to_mlat = np.compress(mlat, opened)
+        to_mlat = opened.compress(mlat)
         self._move(to_mlat, Stage.MLAT, day)
         self._schedule_service(to_mlat, day)
-        opened = np.compress(~mlat, opened)
+        opened = opened.compress(~mlat)
         step = np.where(store.wilson[opened], Step.WARRANT, np.where(store.identify[opened], Step.IDENTIFY, Step.DRAFT))
-        for kind, stage in ((Step.WARRANT, Stage.WARRANT), (Step.IDENTIFY, Stage.IDENTIFICATION),
-                            (Step.DRAFT, Stage.DRAFTING)):
-            self._move(np.compress(step == kind, opened), stage, day)
+        self._move(opened, STAGE_OF_STEP[step], day)
         store.step[opened] = step
         self._enqueue(np.concatenate([us_without, opened]), day)
 
@@ -253,10 +254,10 @@ class Casework:
         store = self.store
         due = day + self.rules.process_days(store, rows)
         is_counted = store.counted[rows]
-        counted = np.compress(is_counted, rows)
+        counted = rows.compress(is_counted)
         self.outcomes.schedule(self.routes(counted), store.stage[counted].astype(np.int64),
                                store.created[counted].astype(np.int64), store.deadline[counted].astype(np.int64),
-                               np.compress(is_counted, due).astype(np.int64), day)
+                               due.compress(is_counted).astype(np.int64), day)
         self.service.schedule(rows, due)
 
     def _followed_up(self, rows: Rows, day: int) -> None:
@@ -264,8 +265,8 @@ class Casework:
         store, ds = self.store, self.downstream
         chance = np.where(store.evidence_missing[rows], ds.arrest_probability_evidence_lost, ds.arrest_probability)
         bound = store.arrest_draw[rows] < chance
-        store.release(np.compress(~bound, rows))
-        self.lab.receive(np.compress(bound, rows), day)
+        store.release(rows.compress(~bound))
+        self.lab.receive(rows.compress(bound), day)
 
     # --- service ------------------------------------------------------------------------------------
 
@@ -273,8 +274,8 @@ class Casework:
         """Legal process reaches the platform today: in time if the platform still holds the content."""
         store, isp = self.store, self.isp
         route = self.routes(rows)  # the outcome was booked when the legal process was scheduled
-        store.release(np.compress(route == FOREIGN, rows))
-        rows = np.compress(route == US, rows)
+        store.release(rows.compress(route == FOREIGN))
+        rows = rows.compress(route == US)
         in_time = day <= store.deadline[rows]
         response = self.rules.response_days(store, rows)
         store.evidence_missing[rows] |= ~in_time
@@ -283,8 +284,8 @@ class Casework:
         later = rows[later]
         self._check_isp_logs(later, log_age)
         go_on = in_time | (not self.close_expired)
-        store.release(np.compress(~go_on, rows))
-        answered = np.compress(go_on, rows)
+        store.release(rows.compress(~go_on))
+        answered = rows.compress(go_on)
         store.step[answered] = Step.FOLLOW_UP
         self.inbox.schedule(answered, day + np.maximum(response[go_on], 1))
 
@@ -294,24 +295,26 @@ class Casework:
         store = self.store
         lead = store.ip_lead[rows]
         lost = lead & (store.ip_unattributable[rows] | (log_age > self.isp.log_retention_days))
-        store.evidence_missing[np.compress(lost, rows)] = True
+        store.evidence_missing[rows.compress(lost)] = True
         self.outcomes.isp_logs_lost += int(np.count_nonzero(lost & store.counted[rows]))
 
     # --- bookkeeping --------------------------------------------------------------------------------
 
     def _count_decided(self, counter: np.ndarray, rows: Rows) -> None:
         """Counted rows that need no legal process reach a terminal state: add them to a per-route counter."""
-        counted = np.compress(self.store.counted[rows], rows)
+        counted = rows.compress(self.store.counted[rows])
         counter += route_counts(self.routes(counted))
         self.outcomes.decided_other(len(counted))
 
-    def _move(self, rows: Rows, to_stage: Stage, day: int) -> None:
-        """Rows change stage; counted cases needing legal process move in the evidence ledger."""
+    def _move(self, rows: Rows, to_stage: Stage | np.ndarray, day: int) -> None:
+        """Rows change stage (one for all, or one each); counted cases needing legal process move in the ledger."""
         store = self.store
-        counted = np.compress(store.counted[rows] & store.actionable[rows], rows)
-        counted = np.compress(store.needs_process[counted], counted)
-        if len(counted):
-            self.outcomes.move(self.routes(counted), store.deadline[counted].astype(np.int64), to_stage,
+        picked = (store.counted[rows] & store.actionable[rows]).nonzero()[0]
+        picked = picked.compress(store.needs_process[rows[picked]])
+        if len(picked):
+            counted = rows[picked]
+            self.outcomes.move(self.routes(counted), store.deadline[counted].astype(np.int64),
+                               to_stage if np.ndim(to_stage) == 0 else to_stage[picked],
                                store.stage[counted].astype(np.int64), day)
         store.stage[rows] = to_stage
 

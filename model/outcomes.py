@@ -129,6 +129,8 @@ class Outcomes:
             route, deadline = route[open_], deadline[open_]
             if isinstance(from_stage, np.ndarray):
                 from_stage = from_stage[open_]
+            if isinstance(to_stage, np.ndarray):
+                to_stage = to_stage[open_]
         np.subtract.at(self.expiring, (route, from_stage, deadline), 1)
         np.add.at(self.expiring, (route, to_stage, deadline), 1)
 

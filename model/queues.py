@@ -50,8 +50,8 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         return np.empty(0, np.int64)
     low, high = keys.min(), keys.max()
     if high - low < 2**16:
-        return np.argsort((keys - low).astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
+        return (keys - low).astype(np.uint16).argsort(kind="stable")
+    return keys.argsort(kind="stable")
 
 
 def key_order(keys: np.ndarray) -> np.ndarray:
@@ -60,14 +60,14 @@ def key_order(keys: np.ndarray) -> np.ndarray:
     if not (keys & ORDER_BITS).any():
         entries = keys & ENTRY_MASK
         if entries.min() == entries.max():
-            return np.argsort((keys >> TIER_SHIFT).astype(np.uint16), kind="stable")
+            return (keys >> TIER_SHIFT).astype(np.uint16).argsort(kind="stable")
     return stable_order(keys)
 
 
 def lane_starts(keys: np.ndarray) -> list[int]:
     """Where each lane (a key without its entry day) begins in keys sorted by :func:`key_order`."""
     lanes = keys & ~ENTRY_MASK
-    return [0, *(np.flatnonzero(lanes[1:] != lanes[:-1]) + 1).tolist()]
+    return [0, *((lanes[1:] != lanes[:-1]).nonzero()[0] + 1).tolist()]
 
 
 class Lane:
@@ -92,7 +92,7 @@ class Lane:
     def append(self, rows: Rows, entries: np.ndarray) -> None:
         if self.chunks and entries[0] < self.last_entry():   # older than the tail: merge by entry day
             rows, entries = np.concatenate([*self.chunks, rows]), np.concatenate([*self.entries, entries])
-            order = np.argsort(entries, kind="stable")
+            order = entries.argsort(kind="stable")
             self.chunks, self.entries = [rows[order]], [entries[order]]
             return
         self.chunks.append(rows)
@@ -175,14 +175,14 @@ class PriorityQueue:
         """The usual day's push: every row enters today, with order 0, so a row's lane is its group and tier
         (`lanes`, the key's bits above the order); a counting sort by lane keeps arrival order within each."""
         counts = np.bincount(lanes)
-        codes = np.flatnonzero(counts).tolist()
+        codes = counts.nonzero()[0].tolist()
         if len(codes) == 1:
             self._add(codes[0] << TIER_SHIFT, rows, np.full(len(rows), entry, np.int64))
         elif len(codes) <= 3:   # a few lanes (e.g. urgent or not): one selection each beats a sort
             for code in codes:
-                self._add(code << TIER_SHIFT, np.compress(lanes == code, rows), np.full(counts[code], entry, np.int64))
+                self._add(code << TIER_SHIFT, rows.compress(lanes == code), np.full(counts[code], entry, np.int64))
         else:
-            rows = rows[np.argsort(lanes, kind="stable")]
+            rows = rows[lanes.argsort(kind="stable")]
             start = 0
             for code in codes:
                 end = start + int(counts[code])
@@ -264,7 +264,7 @@ class PriorityQueue:
             if not lane.chunks or lane.entries[0][0] >= day:
                 continue
             _, entries = lane.front()
-            out, gone = lane.take(int(np.searchsorted(entries, day)))
+            out, gone = lane.take(int(entries.searchsorted(day)))
             taken.append(out)
             self._took(key, lane, gone)
         return joined(taken)
@@ -288,7 +288,7 @@ class PriorityQueue:
         if moved:
             rows = np.concatenate([r for r, _ in moved])
             entries = np.concatenate([e for _, e in moved])
-            order = np.argsort(entries, kind="stable")   # by entry day; equal days in deadline order
+            order = entries.argsort(kind="stable")   # by entry day; equal days in deadline order
             self._add(queue_key(to_tier, 0, 0, group), rows[order], entries[order])
 
 
@@ -341,9 +341,9 @@ class Calendar:
         elif not near.any():
             self._far.append((rows, days))
         else:
-            self._pending.append((np.compress(near, rows), np.compress(near, days)))
+            self._pending.append((rows.compress(near), days.compress(near)))
             far = ~near
-            self._far.append((np.compress(far, rows), np.compress(far, days)))
+            self._far.append((rows.compress(far), days.compress(far)))
 
     def _advance(self, day: int) -> None:
         """Move the horizon to `day` + WINDOW: far rows now within it join the sorted rows, after them."""
@@ -353,9 +353,9 @@ class Calendar:
         rows = joined([r for r, _ in self._far])
         days = np.concatenate([d for _, d in self._far])
         near = days < self._horizon
-        self._far = [(np.compress(~near, rows), np.compress(~near, days))] if not near.all() else []
+        self._far = [(rows.compress(~near), days.compress(~near))] if not near.all() else []
         if near.any():   # every such row is due after every sorted row: sort them and append
-            rows, days = np.compress(near, rows), np.compress(near, days)
+            rows, days = rows.compress(near), days.compress(near)
             order = stable_order(days)
             self._rows = np.concatenate([self._rows, rows[order]])
             self._days = np.concatenate([self._days, days[order]])
@@ -371,7 +371,7 @@ class Calendar:
             self._days = np.concatenate([self._days, days])
             return
         # Stable merge of two sorted runs: new rows go after existing rows due the same day.
-        at = np.searchsorted(self._days, days, side="right") + np.arange(len(days))
+        at = self._days.searchsorted(days, side="right") + np.arange(len(days))
         merged_rows = np.empty(len(self._rows) + len(rows), np.int64)
         merged_days = np.empty_like(merged_rows)
         existing = np.ones(len(merged_rows), bool)
@@ -386,7 +386,7 @@ class Calendar:
             self._merge()
         if day >= self._horizon:
             self._advance(day)
-        k = int(np.searchsorted(self._days, day, side="right"))
+        k = int(self._days.searchsorted(day, side="right"))
         chunks = [self._rows[:k]] if k else []
         if k:
             self._rows, self._days = self._rows[k:], self._days[k:]

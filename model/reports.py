@@ -5,7 +5,7 @@ Reports are never Python objects. Each report in flight is one row of :class:`Re
 agents move whole batches with numpy. Finished rows are released and reused, so memory follows the
 number of reports in flight, not the number ever created.
 
-Stages select rows with ``np.compress(mask, rows)`` rather than ``rows[mask]``: on the unpredictable masks
+Stages select rows with ``rows.compress(mask)`` rather than ``rows[mask]``: on the unpredictable masks
 of a day's reports (actionable or not, referral or not) numpy's boolean indexing is about five times slower
 (measured with numpy 2.5: 420 against 76 microseconds for 85,000 rows, half selected); the result is the same.
 """
