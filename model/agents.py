@@ -19,7 +19,7 @@ from model.casework import Casework
 from model.draws import ReportDraws
 from model.outcomes import Outcomes, Stage, route_counts
 from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
-from model.policies import demote_expired, queue_keys
+from model.policies import demote_expired, enqueue
 from model.queues import Calendar, PriorityQueue
 from model.reports import ReportStore, Rows
 from model.stage import StageAgent
@@ -169,7 +169,7 @@ class Ncmec(StageAgent):
             kept = ~viral
             rows, urgent, known = rows.compress(kept), urgent.compress(kept), known.compress(kept)
         store.triage_cost[rows] = self.cost[(known & ~urgent).view(np.uint8)]
-        self.queue.push(rows, queue_keys(self.spec.triage_policy, store, rows, day, urgent=urgent))
+        enqueue(self.queue, self.spec.triage_policy, store, rows, day, urgent=urgent)
 
     def step(self, day: int) -> None:
         """Triage within today's analyst time; informational reports end, referrals go to their agencies.

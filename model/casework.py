@@ -31,7 +31,7 @@ from model.agency import Agency
 from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage, route_counts
 from model.params import Scenario
-from model.policies import REVIEW_OFFSET, demote_expired, queue_keys
+from model.policies import REVIEW_OFFSET, demote_expired, enqueue, queue_keys
 from model.queues import Calendar, PriorityQueue, joined
 from model.reports import ReportStore, Rows
 
@@ -170,8 +170,10 @@ class Casework:
         work[(step == Step.DRAFT) & urgent] = hours.emergency_hours
         store.work[rows] = work
         agency = store.agency[rows]
-        keys = queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent)
-        self.queue.push(rows, keys)
+        if isinstance(entry, int):
+            enqueue(self.queue, self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent)
+        else:
+            self.queue.push(rows, queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent))
         self._count_waiting(agency, review, 1)
 
     def _count_waiting(self, agency: np.ndarray, review: np.ndarray, sign: int) -> None:

@@ -37,6 +37,13 @@ def queue_key(tier: int | np.ndarray, order: int | np.ndarray, entry: int | np.n
     return key | np.asarray(entry, np.int64)
 
 
+def lane_codes(tier: int | np.ndarray, group: int | np.ndarray = 0) -> int | np.ndarray:
+    """A queue key's bits above the order (group and tier), shifted down: one small int per row, or one for all."""
+    if isinstance(tier, int) and isinstance(group, int):
+        return group << (GROUP_SHIFT - TIER_SHIFT) | tier
+    return np.asarray(group, np.uint16) << (GROUP_SHIFT - TIER_SHIFT) | np.asarray(tier, np.uint16)
+
+
 def group_range(group: int | None) -> tuple[int, int]:
     """The keys [low, high) of a group (None: every key)."""
     if group is None:
@@ -161,7 +168,7 @@ class PriorityQueue:
             return
         entry = int(keys[0]) & ENTRY_MASK
         if not (keys & ORDER_BITS).any() and ((keys & ENTRY_MASK) == entry).all():
-            self._push_lanes(rows, (keys >> TIER_SHIFT).astype(np.uint16), entry)
+            self.push_lanes(rows, (keys >> TIER_SHIFT).astype(np.uint16), entry)
             return
         order = key_order(keys)
         rows, keys = rows[order], keys[order]
@@ -171,9 +178,14 @@ class PriorityQueue:
         for lane, start, end in zip(lanes[starts].tolist(), starts, ends, strict=True):
             self._add(lane, rows[start:end], keys[start:end] & ENTRY_MASK)
 
-    def _push_lanes(self, rows: Rows, lanes: np.ndarray, entry: int) -> None:
-        """The usual day's push: every row enters today, with order 0, so a row's lane is its group and tier
-        (`lanes`, the key's bits above the order); a counting sort by lane keeps arrival order within each."""
+    def push_lanes(self, rows: Rows, lanes: np.ndarray | int, entry: int) -> None:
+        """The usual day's push: every row enters on day `entry`, with order 0, so a row's lane is its group and
+        tier (`lanes`: :func:`lane_codes`, one per row or one for all); arrival order is kept within each lane."""
+        if len(rows) == 0:
+            return
+        if isinstance(lanes, int):
+            self._add(lanes << TIER_SHIFT, rows, np.full(len(rows), entry, np.int64))
+            return
         counts = np.bincount(lanes)
         codes = counts.nonzero()[0].tolist()
         if len(codes) == 1:

@@ -244,3 +244,21 @@ def test_store_columns_are_declared_once_with_their_dtypes():
         assert getattr(store, name).dtype == dtype and len(getattr(store, name)) == store.capacity
     store.allocate(40)
     assert all(len(getattr(store, name)) == store.capacity for name in COLUMNS)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "urgent_first", "quality_first", "deadline_first"])
+def test_enqueue_orders_a_days_rows_exactly_as_their_queue_keys_do(policy):
+    from model.policies import REVIEW_OFFSET, enqueue, queue_keys
+    rng = np.random.default_rng(3)
+    store = ReportStore(capacity=64)
+    new = store.allocate(40)
+    store.urgent[new] = rng.random(40) < 0.2
+    store.quality[new] = rng.random(40) * 1.2
+    store.deadline[new] = rng.integers(5, 50, 40)
+    offset, group = REVIEW_OFFSET * (rng.random(40) < 0.5), rng.integers(0, 4, 40).astype(np.int16)
+    by_keys, by_enqueue = PriorityQueue(), PriorityQueue()
+    by_keys.push(new, queue_keys(policy, store, new, 7, offset, group))
+    enqueue(by_enqueue, policy, store, new, 7, offset, group)
+    for g in range(4):
+        assert by_enqueue.group_rows(g).tolist() == by_keys.group_rows(g).tolist()
+    assert by_enqueue.mean_wait(9) == by_keys.mean_wait(9) == 2
