@@ -14,13 +14,14 @@ import mesa
 import numpy as np
 
 from model.agency import Agency
+from model.calendars import Calendar
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.draws import ReportDraws
 from model.outcomes import Outcomes, Stage, route_counts
 from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
 from model.policies import demote_expired, enqueue
-from model.queues import Calendar, PriorityQueue
+from model.queues import PriorityQueue
 from model.reports import ReportStore, Rows
 from model.stage import StageAgent
 

@@ -28,11 +28,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from model.agency import Agency
+from model.calendars import Calendar
 from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage, route_counts
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, enqueue, queue_keys
-from model.queues import Calendar, PriorityQueue, joined
+from model.queues import PriorityQueue, joined
 from model.reports import ReportStore, Rows
 
 #: The ledger stage of a case waiting for each step (by Step; REVIEW: the agency's queue; FOLLOW_UP: no stage).

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.queues import Calendar, PriorityQueue, queue_key
+from model.calendars import Calendar
+from model.queues import PriorityQueue, queue_key
 from model.reports import ReportStore
 
 

@@ -1,7 +1,7 @@
 """Validation 4: Little's law for every queue over a long capacity-limited run.
 
-The test instruments the queues from outside (it wraps their push and pop methods to record each
-row's entry and exit day) and does not change the model. With end-of-day queue lengths, a row that
+The test instruments the queues from outside (it wraps their push, push_lanes and pop methods to record
+each row's entry and exit day) and does not change the model. With end-of-day queue lengths, a row that
 waits w days is counted in exactly w daily snapshots, so
 
     mean queue length  =  throughput  x  mean time in queue
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from model import RetentionModel, load_scenario
-from model.queues import GROUP_SHIFT
+from model.queues import GROUP_SHIFT, TIER_SHIFT
 
 #: X at 400 reports a day; analysts and investigators near full load, so every queue is busy.
 LOADED = ["run.days=1500", "run.warmup_days=30", "platforms.X.reports_per_day=400",
@@ -52,13 +52,13 @@ def instrument(model: RetentionModel) -> dict[str, Meter]:
     group_of: dict[int, int] = {}
 
     def watch(queue, meter: Meter, pops: tuple[str, ...]) -> None:
-        push = queue.push
+        for name in ("push", "push_lanes"):   # the two ways into a queue
+            push = getattr(queue, name)
 
-        def pushed(rows, keys, *args, **kwargs):
-            meter.enter(rows, model.day)
-            return push(rows, keys, *args, **kwargs)
-
-        queue.push = pushed
+            def pushed(rows, *args, _push=push, **kwargs):
+                meter.enter(rows, model.day)
+                return _push(rows, *args, **kwargs)
+            setattr(queue, name, pushed)
         for name in pops:
             pop = getattr(queue, name)
 
@@ -72,14 +72,20 @@ def instrument(model: RetentionModel) -> dict[str, Meter]:
     watch(model.lab.queue, meters["forensic"], ("pop",))
 
     queue = model.casework.queue
-    push, pop_budget, drop = queue.push, queue.pop_budget, queue.drop_entered_before
+    push, push_lanes, pop_budget, drop = queue.push, queue.push_lanes, queue.pop_budget, queue.drop_entered_before
 
-    def pushed(rows, keys, *args, **kwargs):
-        groups = np.broadcast_to(np.asarray(keys) >> GROUP_SHIFT, rows.shape)
-        for row, group in zip(rows.tolist(), groups.tolist(), strict=True):
+    def entered(rows, groups) -> None:
+        for row, group in zip(rows.tolist(), np.broadcast_to(groups, rows.shape).tolist(), strict=True):
             group_of[row] = group
             by_group[group].enter(np.array([row]), model.day)
+
+    def pushed(rows, keys, *args, **kwargs):
+        entered(rows, np.asarray(keys) >> GROUP_SHIFT)
         return push(rows, keys, *args, **kwargs)
+
+    def pushed_lanes(rows, lanes, *args, **kwargs):
+        entered(rows, np.asarray(lanes) >> (GROUP_SHIFT - TIER_SHIFT))
+        return push_lanes(rows, lanes, *args, **kwargs)
 
     def popped(costs, credit, group=None):
         rows, used = pop_budget(costs, credit, group)
@@ -92,7 +98,7 @@ def instrument(model: RetentionModel) -> dict[str, Meter]:
             by_group[group_of[row]].leave(np.array([row]), model.day)
         return rows
 
-    queue.push, queue.pop_budget, queue.drop_entered_before = pushed, popped, dropped
+    queue.push, queue.push_lanes, queue.pop_budget, queue.drop_entered_before = pushed, pushed_lanes, popped, dropped
 
     service = model.casework.service
     schedule, pop = service.schedule, service.pop
