@@ -32,7 +32,7 @@ from model.calendars import Calendar
 from model.cases import CaseRules, Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage, route_counts
 from model.params import Scenario
-from model.policies import REVIEW_OFFSET, demote_expired, enqueue, queue_keys
+from model.policies import REVIEW_OFFSET, demote_expired, enqueue
 from model.queues import PriorityQueue, joined
 from model.reports import ReportStore, Rows
 
@@ -153,8 +153,8 @@ class Casework:
         store.deadline[extended] = day + self.preservation_days
         return cases
 
-    def _enqueue(self, rows: Rows, entry: int | np.ndarray) -> None:
-        """Price each row's next step in hours and queue it at its agency."""
+    def _enqueue(self, rows: Rows, day: int) -> None:
+        """Price each row's next step in hours and queue it at its agency, entering today."""
         store, hours = self.store, self.hours
         step = store.step[rows]
         factor = store.work_factor[rows]
@@ -171,10 +171,7 @@ class Casework:
         work[(step == Step.DRAFT) & urgent] = hours.emergency_hours
         store.work[rows] = work
         agency = store.agency[rows]
-        if isinstance(entry, int):
-            enqueue(self.queue, self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent)
-        else:
-            self.queue.push(rows, queue_keys(self.policy, store, rows, entry, REVIEW_OFFSET * review, agency, urgent))
+        enqueue(self.queue, self.policy, store, rows, day, REVIEW_OFFSET * review, agency, urgent)
         self._count_waiting(agency, review, 1)
 
     def _count_waiting(self, agency: np.ndarray, review: np.ndarray, sign: int) -> None:

@@ -161,11 +161,11 @@ class Outcomes:
                        day: int) -> None:
         """Referrals closed unworked: lost at once if they needed legal process and were still undecided."""
         self.closed_unworked += route_counts(route)
-        self.closed_unworked_other += np.bincount(route[~needs_process], minlength=2)
+        self.closed_unworked_other += route_counts(route[~needs_process])
         self.open_other -= int((~needs_process).sum())
         open_ = needs_process & (deadline >= day)
         np.subtract.at(self.expiring, (route[open_], stage[open_], deadline[open_]), 1)
-        self.lost[:, Stage.CLOSED_UNWORKED] += np.bincount(route[open_], minlength=2)
+        self.lost[:, Stage.CLOSED_UNWORKED] += route_counts(route[open_])
 
     def end_of_day(self, day: int) -> None:
         """Book the day: legal process served today, and evidence whose deadline is today lost where it waits."""

@@ -61,18 +61,8 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
     return keys.argsort(kind="stable")
 
 
-def key_order(keys: np.ndarray) -> np.ndarray:
-    """Indices that sort queue keys stably. A day's keys usually differ only in group and tier (one entry
-    day, order 0): then a linear-time radix sort of those bits gives the same order as sorting the keys."""
-    if not (keys & ORDER_BITS).any():
-        entries = keys & ENTRY_MASK
-        if entries.min() == entries.max():
-            return (keys >> TIER_SHIFT).astype(np.uint16).argsort(kind="stable")
-    return stable_order(keys)
-
-
 def lane_starts(keys: np.ndarray) -> list[int]:
-    """Where each lane (a key without its entry day) begins in keys sorted by :func:`key_order`."""
+    """Where each lane (a key without its entry day) begins in sorted keys."""
     lanes = keys & ~ENTRY_MASK
     return [0, *((lanes[1:] != lanes[:-1]).nonzero()[0] + 1).tolist()]
 
@@ -170,7 +160,7 @@ class PriorityQueue:
         if not (keys & ORDER_BITS).any() and ((keys & ENTRY_MASK) == entry).all():
             self._add_by_lane(rows, (keys >> TIER_SHIFT).astype(np.uint16), entry)
             return
-        order = key_order(keys)
+        order = stable_order(keys)   # rows entering on several days, or with an order within the tier
         rows, keys = rows[order], keys[order]
         lanes = keys & ~ENTRY_MASK
         starts = lane_starts(keys)
