@@ -61,6 +61,12 @@ DAILY_SERIES: dict[str, str] = {
     "evidence_lost": "cumulative: counted reports whose evidence was lost",
     "legal_process_served_us": "cumulative: counted US cases served in time",
     "evidence_lost_us": "cumulative: counted US cases whose evidence was lost",
+    "legal_process_served_decided": "cumulative: counted reports served in time, or whose legal process is scheduled "
+                                    "to arrive in time (at the run's end, the summary's legal_process_served)",
+    "evidence_lost_decided": "cumulative: counted reports lost, or whose legal process is scheduled to arrive after "
+                             "the deadline (at the run's end, the summary's evidence_lost)",
+    "legal_process_served_us_decided": "of which US cases (at the run's end, the summary's legal_process_served_us)",
+    "evidence_lost_us_decided": "of which US cases (at the run's end, the summary's evidence_lost_us)",
     "closed_unworked": "cumulative: counted referrals closed unworked",
     "arrests": "cumulative: arrests made on counted days",
     "investigations_us_today": "actionable US referrals reviewed today (all)",
@@ -160,6 +166,7 @@ class RetentionModel(mesa.Model):
         queue = self.casework.queue
         reviews = sum(a.reviews_waiting for a in self.agencies)
         hours = sum(a.hours_per_day for a in self.us_agencies)
+        served_fixed, lost_fixed = out.served_fixed, out.lost_fixed
         today.update(
             day=day,
             reports_filed=sum(p.filed_today for p in self.platforms),
@@ -183,6 +190,10 @@ class RetentionModel(mesa.Model):
             evidence_lost=out.evidence_lost,
             legal_process_served_us=int(out.served[US]),
             evidence_lost_us=int(out.lost[US].sum()),
+            legal_process_served_decided=int(served_fixed.sum()),
+            evidence_lost_decided=int(lost_fixed.sum()),
+            legal_process_served_us_decided=int(served_fixed[US]),
+            evidence_lost_us_decided=int(lost_fixed[US]),
             closed_unworked=int(out.closed_unworked.sum()),
             arrests=out.arrests,
             investigations_us_today=self.casework.investigations_us_today,

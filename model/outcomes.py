@@ -80,6 +80,8 @@ class Outcomes:
         self.legal_process_needed = _per_route()
         self.served = _per_route()
         self.lost = np.zeros((2, len(Stage)), np.int64)
+        self.served_pending = _per_route()      # scheduled to be served in time on a later day
+        self.lost_pending = _per_route()        # scheduled to arrive after a deadline still to come
         self.reviewed = _per_route()            # counted referrals reviewed
         self.days_to_review = _per_route()      # their summed days from arrival at the agency to review
         self.isp_logs_lost = 0
@@ -152,9 +154,11 @@ class Outcomes:
         route_o, stage_o, deadline_o, due_o = route[open_], stage[open_], deadline[open_], due[open_]
         np.subtract.at(self.expiring, (route_o, stage_o, deadline_o), 1)
         in_time = due_o <= deadline_o
-        np.add.at(self.served_on, (route_o[in_time], np.minimum(due_o[in_time], self.horizon)), 1)
-        late = ~in_time
-        np.add.at(self.lost_on, (route_o[late], stage_o[late], deadline_o[late]), 1)
+        route_in_time, route_late = route_o[in_time], route_o[~in_time]
+        np.add.at(self.served_on, (route_in_time, np.minimum(due_o[in_time], self.horizon)), 1)
+        np.add.at(self.lost_on, (route_late, stage_o[~in_time], deadline_o[~in_time]), 1)
+        self.served_pending += route_counts(route_in_time)
+        self.lost_pending += route_counts(route_late)
         np.add.at(self.days_to_process, (route, np.minimum(due - created, self.horizon)), 1)
 
     def close_unworked(self, route: np.ndarray, stage: np.ndarray, deadline: np.ndarray, needs_process: np.ndarray,
@@ -172,7 +176,10 @@ class Outcomes:
         if day > self.horizon:
             return
         self.served += self.served_on[:, day]
-        self.lost += self.expiring[:, :, day] + self.lost_on[:, :, day]
+        self.served_pending -= self.served_on[:, day]
+        lost_late = self.lost_on[:, :, day]
+        self.lost += self.expiring[:, :, day] + lost_late
+        self.lost_pending -= lost_late.sum(axis=1)
         self.expiring[:, :, day] = 0
 
     # --- results ---------------------------------------------------------------------------------
@@ -186,6 +193,16 @@ class Outcomes:
     def evidence_lost(self) -> int:
         """Counted reports whose evidence was lost so far."""
         return int(self.lost.sum())
+
+    @property
+    def served_fixed(self) -> np.ndarray:
+        """Served in time or scheduled to be, by route: :meth:`served_decided` of today, kept as a running count."""
+        return self.served + self.served_pending
+
+    @property
+    def lost_fixed(self) -> np.ndarray:
+        """Lost or certain to be, by route: :meth:`lost_decided` of today summed over stages, kept as a running count."""
+        return self.lost.sum(axis=1) + self.lost_pending
 
     def served_decided(self, day: int) -> np.ndarray:
         """Served in time, by route, including legal process scheduled to reach the platform after `day`."""

@@ -269,3 +269,16 @@ def test_routing_sends_a_location_at_or_above_an_edge_to_the_next_agency():
                                np.nextafter(edges, np.float32(0)), np.nextafter(edges, np.float32(1))])
     exact_band = (location.astype(np.float64)[None, :] >= routing.bounds[:, None]).sum(axis=0)
     assert np.array_equal(routing.agency(location), routing.agencies[exact_band])
+
+
+def test_decided_series_count_outcomes_already_fixed_and_end_at_the_summary(small):
+    model = RetentionModel(small("retention.window_days=365"))
+    while model.running:
+        model.step()
+        out = model.outcomes
+        assert (out.served_fixed == out.served_decided(model.day)).all()
+        assert (out.lost_fixed == out.lost_decided(model.day).sum(axis=1)).all()
+    last, summary = model.timeseries().iloc[-1], model.summary()
+    for key in ("legal_process_served", "evidence_lost", "legal_process_served_us", "evidence_lost_us"):
+        assert last[f"{key}_decided"] == summary[key], key
+        assert last[key] <= summary[key], key
