@@ -81,10 +81,13 @@ class Interval(NamedTuple):
         return self.se * math.sqrt(self.n) if self.n > 1 else math.nan
 
 
-def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> Interval:
+def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95,
+                  bounds: tuple[float, float] = (-math.inf, math.inf)) -> Interval:
     """Mean, standard error and Student-t confidence interval of the finite values (NaN where undefined).
 
     The project's one confidence-interval helper (comparisons, sweep points, staffing equivalence, the report).
+    `bounds`: the values the quantity can take (a share: 0 to 1); the interval is cut to them, so a rate
+    from few replications never gets a negative lower limit.
     """
     x = np.asarray(values, float)
     x = x[np.isfinite(x)]
@@ -98,7 +101,7 @@ def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95
     if se == 0:
         return Interval(mean, 0.0, mean, mean, n)
     low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=se)
-    return Interval(mean, se, float(low), float(high), n)
+    return Interval(mean, se, max(float(low), bounds[0]), min(float(high), bounds[1]), n)
 
 
 def paired_table(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]],
@@ -108,8 +111,9 @@ def paired_table(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]],
     for metric in (m for m in runs_a[0] if m in METRICS):
         a = np.array([_number(r[metric]) for r in runs_a])
         b = np.array([_number(r[metric]) for r in runs_b])
-        a_mean, a_se, a_low, a_high, _ = mean_interval(a, confidence)
-        b_mean, b_se, b_low, b_high, _ = mean_interval(b, confidence)
+        bounds = METRICS[metric].bounds
+        a_mean, a_se, a_low, a_high, _ = mean_interval(a, confidence, bounds)
+        b_mean, b_se, b_low, b_high, _ = mean_interval(b, confidence, bounds)
         d_mean, d_se, d_low, d_high, _ = mean_interval(b - a, confidence)
         rows.append({"metric": metric, "a": a_mean, "a_se": a_se, "a_low": a_low, "a_high": a_high,
                      "b": b_mean, "b_se": b_se, "b_low": b_low, "b_high": b_high,

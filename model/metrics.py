@@ -7,6 +7,7 @@ rather than measure it are in :data:`RUN_KEYS`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from model.outcomes import STAGE_NAMES
@@ -23,6 +24,11 @@ class Metric:
     @property
     def is_share(self) -> bool:
         return self.unit == "share"
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the metric can take: a share lies in [0, 1]; counts and days are not negative."""
+        return (0.0, 1.0) if self.is_share else (0.0, math.inf)
 
 
 #: Summary keys that describe the run rather than measure it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.experiments import compare, paired_table, replication_seeds
+from model.experiments import compare, mean_interval, paired_table, replication_seeds
 
 
 def test_replication_seeds_are_reproducible_and_distinct():
@@ -53,3 +53,10 @@ def test_one_scenario_is_compared_under_both_retention_rules(small):
 def test_scenarios_that_differ_beyond_policy_are_flagged(small):
     table = compare(small(), small("platforms.X.reports_per_day=300"), replications=2, workers=1)
     assert table.attrs["differs"] == ["platforms[X].reports_per_day"]
+
+
+def test_an_interval_is_cut_to_the_values_its_quantity_can_take():
+    rates = [0.0, 0.0, 0.09]                       # a rate from three replications, one of them with losses
+    assert mean_interval(rates).low < 0
+    interval = mean_interval(rates, bounds=(0.0, 1.0))
+    assert interval.low == 0.0 and interval.high == mean_interval(rates).high and interval.mean == 0.03

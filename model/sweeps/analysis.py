@@ -58,7 +58,7 @@ def point_summary(results: pd.DataFrame, design: Mapping[str, Any], metrics: Seq
         failed = int(attempted.get(point, 0)) - runs
         for metric in chosen:
             data = np.array([], float) if frame is None else frame[metric].to_numpy(dtype=float)
-            interval = mean_interval(data, confidence)
+            interval = mean_interval(data, confidence, METRICS[metric].bounds)
             rows.append({"point": point, **values, "metric": metric, "runs": runs, "failed": failed,
                          "mean": interval.mean, "sd": interval.sd, "ci_low": interval.low, "ci_high": interval.high})
     table = pd.DataFrame(rows)
