@@ -172,7 +172,7 @@ def test_params_lists_value_unit_range_and_source(capsys):
     line = next(line for line in out.splitlines() if line.startswith("retention.window_days"))
     assert "90" in line and "days" in line and "1 to 3,650" in line
     assert "sources §5" in out.split(line)[1].split("\n")[2]
-    assert max(len(line) for line in out.splitlines()) <= 110   # readable in a 100-column terminal
+    assert max(len(line) for line in out.splitlines()) <= 100   # readable in a 100-column terminal
     assert main(["params", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert all(r["source"] for r in rows)
