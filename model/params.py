@@ -26,11 +26,13 @@ QUEUE_POLICIES: tuple[str, ...] = QueuePolicy.__args__  # type: ignore[attr-defi
 
 def param(default: Any, *, unit: str, source: str, ge: float | None = None, le: float | None = None,
           doc: str = "", allowed: str | None = None, plausible: tuple[float, float] | None = None,
-          scale: Literal["linear", "log"] = "linear") -> Any:
+          scale: Literal["linear", "log"] = "linear", relative: bool = False) -> Any:
     """A schema field with the metadata every parameter carries.
 
     `allowed` describes non-numeric values; `plausible` is the range over which the answer's
-    uncertainty is explored (uniform on `scale`), with its reason in `source`.
+    uncertainty is explored (uniform on `scale`), with its reason in `source`. `relative`: the plausible
+    range is stated for the default and scales with a scenario's value (staff and shares that scenarios
+    set for their own scope: X's share of the investigators, one task force's five).
     """
     extra: dict[str, Any] = {"unit": unit, "source": source}
     if allowed:
@@ -38,6 +40,8 @@ def param(default: Any, *, unit: str, source: str, ge: float | None = None, le: 
     if plausible is not None:
         extra["plausible"] = list(plausible)
         extra["scale"] = scale
+        if relative:
+            extra["relative"] = True
     return Field(default, ge=ge, le=le, description=doc, json_schema_extra=extra)
 
 
@@ -141,7 +145,7 @@ class PlatformSpec(Section):
     automated_share: float = param(0.4, unit="share", ge=0, le=1,
                                    doc="automated hash-match reports: no person at the platform viewed the file",
                                    source="assumption: national 0.4 (0.1-0.7); X 9.5% (sources §1, §7) [S]",
-                                   plausible=(0.1, 0.7))
+                                   plausible=(0.1, 0.7), relative=True)
     urgent_share: float = param(0.00176, unit="share", ge=0, le=1,
                                 doc="reports NCMEC escalates as urgent (child in imminent danger)",
                                 source="sources §1: 63,892 of 36,210,368 in 2023 = 0.176% [P]")
@@ -201,7 +205,7 @@ class NcmecSpec(Section):
     analysts: int = param(60, unit="FTE", ge=0, le=100_000, doc="CyberTipline analysts",
                           source="assumption: count not published (sources §2); suggested 60 (30-120) in sources' "
                                  "suggested defaults",
-                          plausible=(30, 120), scale="log")
+                          plausible=(30, 120), scale="log", relative=True)
     reports_per_analyst_day: float = param(150.0, unit="reports/analyst/day", ge=0, le=1e6,
                                            doc="manual triage throughput of one analyst",
                                            source="assumption: suggested 150 (50-400) in sources' suggested defaults; most "
@@ -269,7 +273,7 @@ class LawEnforcement(Section):
                                doc="US investigators working CyberTipline referrals (ICAC and federal)",
                                source="assumption: 203k investigations/yr / 5-10 per FTE-month; suggested 3,000 "
                                       "(1,500-5,000) (sources §3)",
-                               plausible=(1500, 5000), scale="log")
+                               plausible=(1500, 5000), scale="log", relative=True)
     hours_per_investigator_year: float = param(
         1200.0, unit="hours/FTE/year", ge=0, le=8760,
         doc="hours an investigator spends on CyberTipline casework in a year (court, training, other cases excluded)",

@@ -7,6 +7,7 @@ ranges and the generated ``docs/parameters.md`` all read parameters through :fun
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Parameter:
     meaning: str
     annotation: Any
     value: Any = None
+    relative: bool = False     # the plausible range scales with the scenario's value (stated for the default)
 
     @property
     def is_assumption(self) -> bool:
@@ -51,7 +53,8 @@ class Parameter:
         if self.plausible is None:
             return ""
         low, high = self.plausible
-        return f"{fmt_number(low)} to {fmt_number(high)}" + (" (log)" if self.scale == "log" else "")
+        return (f"{fmt_number(low)} to {fmt_number(high)}" + (" (log)" if self.scale == "log" else "")
+                + (" (scales with the value)" if self.relative else ""))
 
 
 def section_of(annotation: Any) -> type[BaseModel] | None:
@@ -76,11 +79,16 @@ def describe_field(key: str, info: FieldInfo, value: Any = None) -> Parameter:
         allowed = f"{fmt_number(low)} to {fmt_number(high)}"
     else:
         allowed = str(extra.get("allowed", ""))
-    plausible = extra.get("plausible")
+    plausible = tuple(extra["plausible"]) if extra.get("plausible") else None
+    relative = bool(extra.get("relative"))
+    if plausible and relative and value is not None and info.default and value != info.default:
+        ratio = value / info.default
+        plausible = (max(plausible[0] * ratio, low if low is not None else -math.inf),
+                     min(plausible[1] * ratio, high if high is not None else math.inf))
     return Parameter(key=key, unit=str(extra.get("unit", "")), low=low, high=high, choices=choices, allowed=allowed,
-                     plausible=tuple(plausible) if plausible else None, scale=str(extra.get("scale", "linear")),
+                     plausible=plausible, scale=str(extra.get("scale", "linear")),
                      source=str(extra.get("source", "")), meaning=info.description or "",
-                     annotation=info.annotation, value=value)
+                     annotation=info.annotation, value=value, relative=relative)
 
 
 def section_at(path: typing.Sequence[str | int], root: type[BaseModel] = Scenario) -> type[BaseModel] | None:

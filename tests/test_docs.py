@@ -51,6 +51,15 @@ def test_numeric_parameters_have_a_range_and_plausible_ranges_fit_inside_it():
             assert low <= p.value <= high, f"{p.key}: default {p.value} outside its plausible range {p.plausible}"
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+def test_every_shipped_scenario_lies_inside_its_plausible_ranges(name):
+    """Staff and shares a scenario sets for its own scope (X's share of the investigators) have plausible
+    ranges that scale with the value, so an uncertainty study of any scenario explores around it."""
+    for p in parameters(load_scenario(name)):
+        if p.plausible is not None:
+            assert p.plausible[0] <= p.value <= p.plausible[1], f"{name}: {p.key} = {p.value} outside {p.plausible}"
+
+
 def test_odd_describes_every_section_and_submodel():
     odd = (DOCS / "ODD.md").read_text()
     for heading in ("Purpose and patterns", "Entities, state variables and scales", "Process overview and scheduling",
