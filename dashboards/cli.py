@@ -16,6 +16,12 @@ from model.console import EXIT_OK, BadInput
 
 APP = Path(__file__).with_name("app.py")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Solara warns, in 12 lines on every page load served over http on any address but "localhost", that its
+#: session cookie falls back from SameSite=None to SameSite=Lax (solara/server/starlette.py; no setting turns
+#: it off). SameSite=None matters only for a page embedded in another site's iframe, which this one is not.
+#: The server's process ignores that one warning (a PYTHONWARNINGS filter: message start, category, module);
+#: every other warning and log line stays.
+COOKIE_WARNING = "ignore:Cookies with samesite=none require https:UserWarning:solara.server.starlette"
 
 
 def solara_command(host: str, port: int, production: bool = True) -> list[str]:
@@ -24,6 +30,16 @@ def solara_command(host: str, port: int, production: bool = True) -> list[str]:
     cmd = [str(solara) if solara.exists() else shutil.which("solara") or "solara",
            "run", str(APP), "--host", host, "--port", str(port), "--no-open"]
     return [*cmd, "--production"] if production else cmd
+
+
+def server_env(directory: Path | None = None) -> dict[str, str]:
+    """The Solara server's environment: offline assets from `directory` (:func:`dashboards.assets.offline_env`)
+    and the cookie warning filtered out (:data:`COOKIE_WARNING`, after any PYTHONWARNINGS already set)."""
+    from dashboards import assets
+
+    env = assets.offline_env(directory)
+    env["PYTHONWARNINGS"] = ",".join(filter(None, (env.get("PYTHONWARNINGS"), COOKIE_WARNING)))
+    return env
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -42,7 +58,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"tipline dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
     process = subprocess.Popen(solara_command(args.host, args.port, production=not args.dev),
-                               env=assets.offline_env(directory))
+                               env=server_env(directory))
     # SIGTERM to tipline stops the server too (no orphaned server holding the port).
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())
     try:

@@ -460,6 +460,31 @@ def test_dashboard_command_starts_solara_on_localhost_offline(monkeypatch, tmp_p
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "8899"
     assert "--production" in cmd and "--no-open" in cmd
     assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(tmp_path) and "127.0.0.1" in env["SOLARA_ASSETS_CDN"]
+    assert env["PYTHONWARNINGS"].endswith(dash_cli.COOKIE_WARNING)
+
+
+def test_server_env_ignores_solaras_cookie_warning_only(monkeypatch, tmp_path):
+    """In the server's environment, Solara's SameSite cookie warning is ignored; other warnings (also other
+    warnings of the same module) are still printed, and a PYTHONWARNINGS already set still applies."""
+    import sys
+
+    monkeypatch.setenv("PYTHONWARNINGS", "error::DeprecationWarning")
+    env = dash_cli.server_env(tmp_path)
+    assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(tmp_path)
+    assert env["PYTHONWARNINGS"] == f"error::DeprecationWarning,{dash_cli.COOKIE_WARNING}"
+    script = """import warnings
+def warn(message, module):
+    warnings.warn_explicit(message, UserWarning, "starlette.py", 621, module=module)
+warn("Cookies with samesite=none require https, but according to the asgi framework, the scheme is 'http'",
+     "solara.server.starlette")
+warn("Origin as determined by starlette does not match", "solara.server.starlette")
+warn("Cookies with samesite=none require https (elsewhere)", "another.module")
+print("ran")
+"""
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout == "ran\n"
+    assert "scheme is 'http'" not in done.stderr
+    assert "Origin as determined" in done.stderr and "(elsewhere)" in done.stderr
 
 
 def test_dashboard_command_bad_input(monkeypatch, tmp_path, capsys):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dashboards import assets
-from dashboards.cli import solara_command
+from dashboards.cli import server_env, solara_command
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Screenshots and server logs of the browser tests (ignored by git).
@@ -77,7 +77,7 @@ def dashboard_server(artifacts: Path) -> Iterator[dict[str, Any]]:
     port = free_port()
     log_path = artifacts / "solara-server.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, env=assets.offline_env(),
+        process = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, env=server_env(),
                                    stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/"
         try:
