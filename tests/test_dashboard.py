@@ -72,14 +72,46 @@ def test_control_defaults_bounds_and_labels_come_from_the_schema_and_base_scenar
         assert (days - window["min"]) % window["step"] == 0
 
 
+#: Mesa's own sliders (solara_viz.SolaraViz): name -> (the page's default, min, max, step).
+MESA_SLIDERS = {"Play Interval (ms)": (controls.PLAY_INTERVAL, 1, 500, 10),
+                "Render Interval (steps)": (controls.RENDER_INTERVAL, 1, 100, 2)}
+
+
 def test_every_default_lies_on_its_slider_grid():
-    """A slider snaps its value to its grid: X's 9.5% unviewed share became 10% after Reset with a 0.05 step."""
-    for name, widget in controls.model_params().items():
-        if widget["type"] == "Select":
-            continue
-        steps = (widget["value"] - widget["min"]) / widget["step"]
-        assert steps == pytest.approx(round(steps), abs=1e-9), (name, widget)
+    """A slider snaps its value to its grid (min + k * step): X's 9.5% unviewed share became 10% after Reset
+    with a 0.05 step on a 0-1 slider. Exact arithmetic on the written decimals, for every slider."""
+    from fractions import Fraction
+
+    sliders = {name: (w["value"], w["min"], w["max"], w["step"])
+               for name, w in controls.model_params().items() if w["type"] != "Select"}
+    assert set(sliders) == {c.name for c in controls.CONTROLS if not c.field.choices} | {"rng"}
+    for name, (value, low, high, step) in {**sliders, **MESA_SLIDERS}.items():
+        k = (Fraction(str(value)) - Fraction(str(low))) / Fraction(str(step))
+        assert k.denominator == 1 and low <= value <= high, (name, value, low, high, step)
     assert controls.model_params()["automated_percent"]["value"] == 9.5
+
+
+def test_every_default_survives_a_reset():
+    """Reset with the sidebar's values as ModelCreator sets them (every slider's default) runs the base
+    scenario exactly, and gives every slider its default back."""
+    import ipyvuetify as vw
+    from mesa.visualization.solara_viz import ModelController
+
+    params = controls.model_params()
+    model = solara.reactive(DashboardModel(window_days=365, automated_percent=50, rng=5))  # not the defaults
+    controller = ModelController(model, model_parameters=solara.reactive({k: w["value"] for k, w in params.items()}),
+                                 play_interval=solara.reactive(controls.PLAY_INTERVAL),
+                                 render_interval=solara.reactive(controls.RENDER_INTERVAL),
+                                 use_threads=solara.reactive(False))
+    _, rc = solara.render(controller, handle_error=False)
+    rc.find(vw.Btn, children=["Reset"]).widget.click()
+    reset = model.value
+    assert reset.params == controls.base_scenario() and reset.twin.params.ncmec == reset.params.ncmec
+    values = controls.scenario_values(reset.params)
+    for control in controls.CONTROLS:
+        assert control.slider_value(values[control.key]) == params[control.name]["value"], control.name
+    assert reset.seed == params["rng"]["value"]
+    assert live_text.settings_line(reset) == live_text.settings_line(DashboardModel())
 
 
 def test_controls_read_the_schema_and_the_scenario_through_the_model():
@@ -306,12 +338,34 @@ def test_settings_line_names_the_running_values():
         assert text in line
 
 
-def test_controls_help_shows_the_sliders_ranges_and_the_schemas():
+def test_controls_help_shows_the_sliders_ranges_not_the_schemas():
     text = live_text.controls_markdown()
     assert "| Preservation window (days) | 15 days to 730 days (step 5) | 90 days |" in text
+    assert "| US investigators (FTE) | 0 FTE to 600 FTE (step 10) | 200 FTE |" in text
     assert "| Unviewed reports (%) | 0% to 100% (step 0.5) | 9.5% |" in text
-    assert "1 to 3,650 days" in text  # and what the schema would allow
-    assert "0 to 1 share (0% to 100%)" in text
+    for control in controls.CONTROLS:
+        widget = control.widget()
+        if widget["type"] != "Select":
+            assert f"| {control.label()} | {control.text(widget['min'])} to {control.text(widget['max'])} " in text
+    # The schema's wider ranges (what a scenario file may hold) are not the page's: not shown.
+    assert "10,000,000" not in text and "3,650" not in text and "schema" not in text
+
+
+def test_every_slider_shows_its_value_with_its_unit():
+    """The page's CSS writes each slider's aria-valuenow with the unit of its label under the knob."""
+    css = components.PAGE_CSS
+    expected = {"Play Interval (ms)": ("", " ms"), "Render Interval (steps)": ("", " steps"),
+                "Preservation window (days)": ("", " days"), "NCMEC analysts (FTE)": ("", " FTE"),
+                "US investigators (FTE)": ("", " FTE"), "Report volume (x)": ("x", ""),
+                "Unviewed reports (%)": ("", "%"), "Wilson warrants (%)": ("", "%"),
+                "2703(f) requests (%)": ("", "%")}
+    for label, (prefix, suffix) in expected.items():
+        rule = f'[aria-label="{label}"]::after {{ content: "{prefix}" attr(aria-valuenow) "{suffix}"; }}'
+        assert rule in css, label
+    assert set(components.MESA_SLIDERS) == set(MESA_SLIDERS)  # Mesa's labels, as the tests know them
+    for control in controls.CONTROLS:  # the affixes are those of the page's text
+        prefix, suffix = control.affixes()
+        assert control.text(7) == f"{prefix}7{suffix}"
 
 
 def test_live_update_keeps_a_hidden_trace_hidden(stepped):

@@ -7,6 +7,7 @@ their widgets and only receive new data. Each reads ``update_counter`` so it re-
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ import traitlets
 from mesa.visualization.utils import update_counter
 from plotly.graph_objs._figurewidget import FigureWidget
 
+from dashboards.live.controls import CONTROLS
 from dashboards.live.figures import (
     agency_backlog_figure,
     backlog_figure,
@@ -30,16 +32,35 @@ from dashboards.live.text import controls_markdown, headline_markdown
 from dashboards.live.twin import DashboardModel
 from model import RetentionModel
 
-#: The page's own CSS. (1) Each slider's value under its knob (Mesa's sliders show it only while dragged;
-#: Vuetify keeps it in the knob's aria-valuenow attribute). (2) The headline's text a little smaller, so it
-#: fits its grid cell. (3) Pages 1 and 2 hold a single cell: it takes the page's whole width and its
-#: content's height (Mesa's grid makes every cell half wide and 390 px high).
+#: Mesa's own sliders (the sidebar's "Controls" card): label -> what their values are written between.
+MESA_SLIDERS = {"Play Interval (ms)": ("", " ms"), "Render Interval (steps)": ("", " steps")}
+
+
+def slider_value_css() -> str:
+    """CSS that writes each slider's value with its unit under its knob ("90 days", "9.5%", "x1", "200 FTE").
+
+    Mesa's sliders show their value only while dragged; Vuetify keeps it in the knob's ``aria-valuenow``
+    attribute and the label in its ``aria-label``, so one rule per label adds the unit (the seed has none).
+    """
+    affixes = {**MESA_SLIDERS, **{c.label(): c.affixes() for c in CONTROLS if not c.field.choices}}
+    rules = [f'.v-slider__thumb-container[aria-label={json.dumps(label)}]::after '
+             f'{{ content: {json.dumps(prefix)} attr(aria-valuenow) {json.dumps(suffix)}; }}'
+             for label, (prefix, suffix) in affixes.items()]
+    return "\n".join(rules)
+
+
+#: The page's own CSS. (1) Each slider's value under its knob, with its unit (:func:`slider_value_css`);
+#: the slider keeps room on its right for the value at the slider's end. (2) The headline's text a little
+#: smaller, so it fits its grid cell. (3) Pages 1 and 2 hold a single cell: it takes the page's whole width
+#: and its content's height (Mesa's grid makes every cell half wide and 390 px high).
 PAGE_CSS = """
 .v-slider__thumb-container[aria-valuenow]::after {
   content: attr(aria-valuenow); position: absolute; top: 9px; left: 50%; transform: translateX(-50%);
   font-size: 11px; line-height: 1; color: rgba(0, 0, 0, 0.75); white-space: nowrap; pointer-events: none;
 }
 .v-input__slider { padding-bottom: 6px; }
+.v-input__slider .v-slider { margin-right: 14px; }
+""" + slider_value_css() + """
 .tipline-headline { font-size: 13.5px; line-height: 1.35; }
 .tipline-headline h3 { font-size: 17px; margin: 4px 0 6px 0; }
 .tipline-headline table td, .tipline-headline table th { padding: 2px 6px !important; }

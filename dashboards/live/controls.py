@@ -26,11 +26,13 @@ BASE_OVERRIDES: tuple[str, ...] = ("run.warmup_days=0",)
 #: Seeds offered by the seed slider (any integer works in the model; the slider needs a range).
 SEED_RANGE = (0, 1000)
 #: Days per click of Step and per frame of Play (Mesa's "Render Interval" slider: 1, 3, 5, ... 99), and
-#: the pause between frames (ms; its slider: 1, 11, 21, ...). Fifteen days a frame: the 90-day rule starts
-#: losing US evidence after about 7 frames, 3-4 s after pressing play in headless Chromium on two cores.
-#: The pause lets the browser draw each frame before the next: with much shorter pauses the server runs
-#: ahead of what the page shows, and the page answers a click on pause only seconds later.
-RENDER_INTERVAL, PLAY_INTERVAL = 15, 301
+#: the pause between frames (ms; its slider: 1, 11, 21, ...). Every day is simulated; the page is drawn
+#: once per 21 days. Nothing can be lost before day 90 (the shortest rule), so five clicks of Step (day
+#: 105) or five frames of Play, about 3 s in headless Chromium on two cores, show the 90-day rule losing
+#: US evidence while the one-year rule loses none. The pause lets the browser draw each frame before
+#: the next: with much shorter pauses the server runs ahead of what the page shows, and the page answers
+#: a click on pause only seconds later.
+RENDER_INTERVAL, PLAY_INTERVAL = 21, 301
 #: ``platforms[X].automated_share`` -> ``platforms.automated_share`` (a control sets every platform alike).
 _ENTRY = re.compile(r"\[[^\]]*\]")
 
@@ -142,17 +144,22 @@ class Control:
             return [f"platforms.{p.name}.{rest[0]}={value}" for p in scenario.platforms]
         return [f"{self.key}={value}"]
 
+    def affixes(self) -> tuple[str, str]:
+        """What a value is written between: ``("", "%")``, ``("x", "")``, ``("", " days")``."""
+        if self.percent:
+            return "", "%"
+        unit = self.unit
+        if unit.startswith("x "):
+            return "x", ""
+        return "", f" {unit}" if unit else ""
+
     def text(self, value: Any) -> str:
         """A slider value in words, e.g. "90 days", "9.5%", "x1.5", "190 FTE"."""
         if isinstance(value, str):
             return value
-        if self.percent:
-            return f"{value:g}%"
-        unit = self.unit
-        if unit.startswith("x "):
-            return f"x{value:g}"
+        prefix, suffix = self.affixes()
         number = f"{value:,}" if isinstance(value, int) else f"{value:g}"
-        return f"{number} {unit}"
+        return f"{prefix}{number}{suffix}"
 
 
 #: The sidebar's model controls, in display order. Display ranges are chosen so that 90 and 365 days

@@ -66,24 +66,22 @@ def headline_markdown(model: DashboardModel) -> str:
 
 
 def controls_markdown() -> str:
-    """Page 1: each control's slider range and step, the default, its meaning, and what the schema allows."""
-    rows = ["| control | slider range (step) | default | meaning | schema allows | source |",
-            "|---|---|---|---|---|---|"]
+    """Page 1: each control's slider range and step (the range the page offers, not the wider range the model
+    accepts from a scenario file), the default, its meaning and its source."""
+    rows = ["| control | slider range (step) | default | meaning | source |", "|---|---|---|---|---|"]
     for c in CONTROLS:
-        widget, field = c.widget(), c.field
+        widget = c.widget()
         if widget["type"] == "Select":
             slider = ", ".join(widget["values"])
         else:
             slider = f"{c.text(widget['min'])} to {c.text(widget['max'])} (step {widget['step']:g})"
-        allowed = field.allowed + (f" {field.unit}" if field.low is not None and field.unit != "policy" else "")
-        if c.percent:
-            allowed += f" ({c.text(c.factor * field.low)} to {c.text(c.factor * field.high)})"
-        rows.append(f"| {c.label()} | {slider} | {c.text(c.slider_value(c.default()))} | {field.meaning} | {allowed} "
-                    f"| {field.source} |")
+        rows.append(f"| {c.label()} | {slider} | {c.text(c.slider_value(c.default()))} | {c.field.meaning} "
+                    f"| {c.field.source} |")
     base = base_scenario()
     intro = (f"Base scenario: `{BASE_SCENARIO}` ({base.description}), no warm-up: every report filed from day 1 to "
              f"day {base.run.days} is counted and followed to its outcome. One step is one day; **Step** and each "
-             f"frame of **▶** advance the sidebar's *Render Interval* (default {RENDER_INTERVAL} days). Move a "
+             f"frame of **▶** advance the sidebar's *Render Interval* of steps (default {RENDER_INTERVAL}, "
+             f"so {RENDER_INTERVAL} days). Move a "
              "slider, then press **Reset** to start a new run with it; the value under each slider's knob is what the "
              "next Reset uses, the headline's last line what is running now. The twin run uses the same seed and "
              f"every setting but the window: {REPORT_ACT_DAYS} days for a window under a year, else {OLD_RULE_DAYS}.")
