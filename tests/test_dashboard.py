@@ -443,6 +443,16 @@ def test_step_and_reset_buttons_drive_both_runs():
     assert model.value.params.platforms[0].automated_share == 0.095  # X's share survives a Reset
 
 
+def test_five_steps_show_the_rules_diverge():
+    """With the defaults, five clicks of Step (or five frames of Play) reach a day on which the 90-day rule
+    has lost US evidence and the one-year rule none: nothing can be lost before day 90."""
+    model = DashboardModel()
+    for _ in range(5 * controls.RENDER_INTERVAL):
+        model.step()
+    assert model.day == 5 * controls.RENDER_INTERVAL
+    assert model.routes.last()["lost_us"] > 0 and model.twin_routes.last()["lost_us"] == 0
+
+
 def test_step_is_fast_enough_for_live_play():
     """Not a timing test: a sanity bound 10x above the measured ~4 ms a day (model and twin)."""
     import time
