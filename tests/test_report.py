@@ -635,3 +635,40 @@ def test_static_figures_are_valid_and_not_empty(tmp_path):
         assert ("preservation window (days)" in texts) if stem == "sobol_indices" else ("baseline_90day" in texts)
         pdf = (figs / f"{stem}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:] and len(pdf) > 3000
+
+
+# --- figures a reader can read: coinciding lines, legends ---------------------------------------------------
+
+def test_coinciding_lines_stay_visible_and_are_named_in_the_legend(tmp_path):
+    rows = synthetic_sweep(identical_staff=True)
+    rows["evidence_lost_rate_foreign"] = rows.groupby(["retention.window_days", "replication"])[
+        "evidence_lost_rate_foreign"].transform("first")  # foreign cases do not depend on US investigators
+    fig = sweep_figures.window_figure(rows, "evidence_lost_rate_us", FACTORS)
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    us, foreign = lines[:len(STAFF)], lines[len(STAFF):]
+    assert [t.showlegend for t in us] == [True] * len(STAFF)  # one legend entry per level, all shown
+    # US: 34 and 60 coincide; the first is drawn wider with larger markers, the second inside it
+    assert us[2].name.endswith("(same as 34)")
+    assert us[1].marker.size > us[2].marker.size and us[1].line.width > us[2].line.width
+    assert us[0].marker.size == us[2].marker.size  # a line that coincides with none keeps the usual size
+    sizes = [t.marker.size for t in foreign]
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == len(STAFF)  # concentric markers
+    assert len({t.marker.symbol for t in foreign}) == len({t.line.dash for t in foreign}) == len(STAFF)
+    note, = [t for t in fig.data if t.showlegend is not False and (t.xaxis or "x") == "x2"]
+    assert note.name == "foreign cases (MLAT): all 3 lines coincide (identical means)"
+    assert not any(t.x and t.x[0] is not None for t in [note])  # a legend entry only, no data
+    caption = rp.build_report(write_sweep(tmp_path / "sweep", rows)).figures[0].caption
+    assert "foreign cases (MLAT): the lines for US investigators (FTE) = 20, 34, 60 coincide" in caption
+
+
+def test_legends_sit_below_the_plot(runs_dir, tmp_path):
+    write_sweep(tmp_path / "sweep", synthetic_sweep())
+    (tmp_path / "sweep" / "analysis").mkdir()
+    SOBOL.to_csv(tmp_path / "sweep" / "analysis" / "sobol.csv", index=False)
+    report = rp.build_report([tmp_path, runs_dir])
+    assert any(f.name.startswith("timeseries_backlog_") for f in report.figures)
+    for item in report.figures:
+        entries = [t for t in item.figure.data if t.type in ("scatter", "bar") and t.showlegend is not False]
+        if len(entries) > 1:  # a legend: horizontal, under the plot, never beside it
+            legend = item.figure.layout.legend
+            assert legend.orientation == "h" and legend.y == 0 and legend.yanchor == "bottom", item.name

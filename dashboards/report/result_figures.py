@@ -54,6 +54,7 @@ def compare_figure(name: str, payload: dict[str, Any]) -> go.Figure:
     fig.update_layout(title=f"Evidence lost: {payload['a']} vs {payload['b']} "
                             f"({payload.get('replications', '?')} paired replications)",
                       barmode="group", yaxis_title="evidence lost (% of cases needing legal process)", **LAYOUT)
+    legend_below(fig, 100)
     return fig
 
 
@@ -110,6 +111,7 @@ def runs_window_figure(runs: list[RunResult]) -> go.Figure:
                                      hovertemplate="window %{x} d: %{y:.1f}%<extra>%{text}</extra>"))
     fig.update_layout(title="Evidence lost by run and window", xaxis_title=label(WINDOW),
                       yaxis_title="evidence lost (% of cases needing legal process)", **LAYOUT)
+    legend_below(fig, 100)
     return fig
 
 
@@ -119,6 +121,7 @@ def timeseries_figure(runs: list[RunResult], column: str, title: str, yaxis: str
                                 name=r.title, line={"color": rule_color(r.window_days) if len(runs) <= 2 else None})
                      for r in runs if r.timeseries is not None and column in r.timeseries])
     fig.update_layout(title=title, xaxis_title="day", yaxis_title=yaxis, **LAYOUT)
+    legend_below(fig, 100)
     return fig
 
 

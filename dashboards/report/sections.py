@@ -102,7 +102,8 @@ def _window_part(rows: pd.DataFrame, metric: str, factors: list[str], of: str, p
             for group in coinciding_levels(window_summary(rows, panel, by), by):
                 notes.append(f"{panel_title(panel)}: the lines for {label(by)} = "
                              f"{', '.join(level_text(v) for v in group)} coincide (identical means); they are drawn "
-                             "with different dashes and markers.")
+                             "one inside the other (wider lines and larger markers first) with different dashes "
+                             "and markers.")
     others = [f for f in factors if f not in (WINDOW, by)]
     averaged = f" Averaged over {', '.join(label(f) for f in others)}." if others else ""
     parts.figure("evidence_lost_vs_window", "Evidence lost against the preservation window",

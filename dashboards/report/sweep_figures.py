@@ -46,8 +46,9 @@ def _mean_line(fig: go.Figure, g: pd.DataFrame, x: str, scale: float, name: str,
                                  opacity=0.18, line={"width": 0}, mode="lines", hoverinfo="skip", showlegend=False,
                                  legendgroup=name, name=f"{name}: 95% CI"), **cell)
     fig.add_trace(go.Scatter(x=g[x], y=scale * g["mean"], mode="lines+markers", name=name, legendgroup=name,
-                             showlegend=legend, line={"color": style["color"], "dash": style["dash"]},
-                             marker={"symbol": style["symbol"], "size": 8}, customdata=g["n"],
+                             showlegend=legend, line={"color": style["color"], "dash": style["dash"],
+                                                      "width": style.get("width", 2)},
+                             marker={"symbol": style["symbol"], "size": style.get("size", 8)}, customdata=g["n"],
                              hovertemplate=hover + ": %{y:.1f}" + ("%" if scale == 100 else "")
                                            + " (n=%{customdata})<extra></extra>"), **cell)
 
@@ -57,11 +58,26 @@ def _style(i: int, color: str | None = None) -> dict[str, Any]:
             "symbol": SYMBOLS[i % len(SYMBOLS)]}
 
 
+def _stacked(style: dict[str, Any], k: int, m: int) -> dict[str, Any]:
+    """The style of the k-th of m coinciding lines: drawn first, drawn wider and with larger markers, so each
+    later one lies inside it and all stay visible (concentric markers, a stripe of each colour)."""
+    return {**style, "width": 2 + 1.5 * (m - 1 - k), "size": 8 + 4 * (m - 1 - k)}
+
+
+def coincide_note(panel: str, group: Sequence[Any], levels: int) -> str:
+    """A legend note that some lines of a panel coincide."""
+    which = f"all {levels} lines" if len(group) == levels else \
+        f"the lines for {', '.join(level_text(v) for v in group)}"
+    return f"{panel_title(panel)}: {which} coincide (identical means)"
+
+
 def window_figure(rows: pd.DataFrame, metric: str, factors: Sequence[str] = ()) -> go.Figure:
     """`metric` (the US rate) against the window, one line per level of a second factor (if few), with 95% CI
     bands; the foreign counterpart in a second panel beside it when the rows have it.
 
-    Lines that coincide get different dashes and markers and say so in the legend.
+    Lines that coincide (identical means) are drawn one inside the other, wider and with larger markers first,
+    with different dashes and markers, and say so in the legend: "(same as ...)" in the first panel's entries,
+    a note entry for another panel's.
     """
     by = line_factor(rows, factors)
     shown = panels(metric, rows.columns)
@@ -70,13 +86,20 @@ def window_figure(rows: pd.DataFrame, metric: str, factors: Sequence[str] = ()) 
     for col, panel in enumerate(shown, start=1):
         table = window_summary(rows, panel, by)
         scale = 100.0 if is_share(panel) else 1.0
-        same = {level: group for group in (coinciding_levels(table, by) if by else []) for level in group}
+        coinciding = coinciding_levels(table, by) if by else []
+        same = {level: group for group in coinciding for level in group}
         groups = table.groupby(by, sort=True) if by else [(None, table)]
         for i, (level, g) in enumerate(groups):
             name = f"{label(by)} = {level_text(level)}" if by else "mean"
+            style = _style(i)
             if level in same:
                 name += " (same as " + ", ".join(level_text(v) for v in same[level] if v != level) + ")"
-            _mean_line(fig, g, WINDOW, scale, name, _style(i), "window %{x} d", col=col, legend=col == 1)
+                style = _stacked(style, same[level].index(level), len(same[level]))
+            _mean_line(fig, g, WINDOW, scale, name, style, "window %{x} d", col=col, legend=col == 1)
+        for group in coinciding if col > 1 else []:  # the legend's entries are the first panel's: a note
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"width": 0}, hoverinfo="skip",
+                                     name=coincide_note(panel, group, table[by].nunique())),
+                          row=1, col=col)
         fig.update_yaxes(title_text=label(panel), row=1, col=col, rangemode="tozero")
         fig.update_xaxes(title_text=label(WINDOW), row=1, col=col)
     fig.update_layout(title="Evidence lost against the preservation window (mean and 95% CI)", **LAYOUT)
@@ -153,4 +176,5 @@ def sobol_figure(sobol: pd.DataFrame) -> tuple[go.Figure, str]:
                              error_y={"type": "data", "array": conf.tolist()} if conf is not None else None))
     fig.update_layout(title="Sobol sensitivity indices" + (f" of {label(metric)}" if metric else ""),
                       barmode="group", yaxis_title="share of output variance", xaxis_title="parameter", **LAYOUT)
+    legend_below(fig, 100)
     return fig, metric
