@@ -672,3 +672,15 @@ def test_legends_sit_below_the_plot(runs_dir, tmp_path):
         if len(entries) > 1:  # a legend: horizontal, under the plot, never beside it
             legend = item.figure.layout.legend
             assert legend.orientation == "h" and legend.y == 0 and legend.yanchor == "bottom", item.name
+
+
+def test_missing_values_do_not_break_the_page(tmp_path):
+    rows = synthetic_sweep()
+    rows = rows[~((rows["retention.window_days"] == 30) & (rows["law_enforcement.investigators"] == 20))]
+    html = rp.build_report(write_sweep(tmp_path / "sweep", rows)).html()
+
+    def no_nan(token: str) -> None:
+        raise AssertionError(f"{token} in the figure data: the browser's JSON.parse rejects it")
+
+    for _, _name, data in FIGURE_DATA.findall(html):
+        json.loads(data.replace("<\\/", "</"), parse_constant=no_nan)  # a missing heatmap cell is null

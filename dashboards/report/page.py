@@ -11,6 +11,7 @@ import base64
 import datetime as _dt
 import html as _html
 import json
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class Report:
         parts = []
         for i, item in enumerate(self.figures):
             plain = plain_json(json.loads(json.dumps(item.figure.to_plotly_json(), cls=PlotlyJSONEncoder)))
-            data = json.dumps(plain).replace("</", "<\\/")
+            data = json.dumps(plain, allow_nan=False).replace("</", "<\\/")
             parts.append(f'<section><h2>{_html.escape(item.title)}</h2>\n<div class="figure" id="fig-{i}"></div>\n'
                          f'<p class="caption">{_html.escape(item.caption)}</p>\n'
                          f'<script type="application/json" class="figure-data" data-target="fig-{i}" '
@@ -89,16 +90,19 @@ document.querySelectorAll("script.figure-data").forEach(function (el) {{
 
 def plain_json(obj: Any) -> Any:
     """Replace plotly's base64 typed arrays (``{"dtype", "bdata", "shape"}``) by plain lists, so the numbers in the
-    HTML are readable (and checkable) as text."""
+    HTML are readable (and checkable) as text, and NaN or infinity by null (JSON has no NaN: the browser's
+    JSON.parse would reject the figure and every figure after it)."""
     if isinstance(obj, dict):
         if "bdata" in obj and "dtype" in obj:
             array = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
             if obj.get("shape"):
                 array = array.reshape([int(n) for n in str(obj["shape"]).split(",")])
-            return array.tolist()
+            return plain_json(array.tolist())
         return {k: plain_json(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [plain_json(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
     return obj
 
 
