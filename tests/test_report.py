@@ -406,7 +406,8 @@ def test_report_from_sweep_has_every_figure_and_table(sweep_dir):
     table, = report.tables
     frame = table.frame
     assert len(frame) == len(WINDOWS) * len(STAFF) and set(frame["runs"]) == {REPS}
-    assert list(frame.columns[:3]) == ["preservation window (days)", "US investigators (FTE)", "US cases: mean (%)"]
+    assert list(frame.columns[:4]) == ["design point", "preservation window (days)", "US investigators (FTE)",
+                                       "US cases: mean (%)"]
     assert "foreign cases (MLAT): mean (%)" in frame.columns
     first = frame.iloc[0]
     rows = synthetic_sweep()
@@ -637,7 +638,121 @@ def test_static_figures_are_valid_and_not_empty(tmp_path):
         assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:] and len(pdf) > 3000
 
 
-# --- figures a reader can read: coinciding lines, legends ---------------------------------------------------
+# --- what a policy reader sees: units, numbers, the sweep's design, coinciding lines, legends ---------------------
+
+SHARE = "retention.preservation_request_share"
+SHARES = (0.1, 0.3, 0.9244)
+
+
+def share_sweep() -> pd.DataFrame:
+    """The synthetic sweep with a share parameter (preservation requests) as its second factor."""
+    rows = synthetic_sweep().rename(columns={"law_enforcement.investigators": SHARE})
+    rows[SHARE] = rows[SHARE].map(dict(zip(STAFF, SHARES, strict=True)))
+    return rows
+
+
+def cells(table: Any) -> list[tuple[str, str]]:
+    """Every (heading, cell text) of a report table, as the HTML shows it."""
+    return [(c, table.cell(c, v)) for row in table.frame.itertuples(index=False)
+            for c, v in zip(table.frame.columns, row, strict=True)]
+
+
+NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})*(\.\d)?%?$")  # thousands separators, at most one decimal
+
+
+def test_every_share_under_a_percent_heading_is_in_percent(runs_dir, tmp_path):
+    write_sweep(tmp_path / "sweep", share_sweep(), factors=["retention.window_days", SHARE])
+    (tmp_path / "compare.json").write_text(json.dumps(compare_payload()))
+    report = rp.build_report([tmp_path, runs_dir])
+    sweep, compare, _, runs = report.tables
+    heading = "2703(f) requests (% of cases needing legal process)"
+    assert heading in sweep.frame.columns  # the share factor, in percent like every rate
+    assert sorted({text for c, text in cells(sweep) if c == heading}) == ["10.0%", "30.0%", "92.4%"]
+    html = report.html()
+    assert "0.9244" not in re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
+    assert "(share)" not in " ".join(str(c) for t in report.tables + report.overview for c in t.frame.columns)
+    for table in report.tables:
+        for column, text in cells(table):
+            if re.search(r"\(%[ )]", column) and text != "-":  # a unit in %: every cell a percent in 0-100
+                assert text.endswith("%") and 0 <= float(text.rstrip("%").replace(",", "")) <= 100, (column, text)
+    for row in compare.frame.itertuples(index=False):
+        if row.unit.startswith("%"):  # a rate: A and B in percent, differences in percentage points
+            assert row.A.endswith("%") and row.B.endswith("%") and not row[4].endswith("%")
+            assert "percentage points" in row.unit
+    assert runs.frame.iloc[0]["US: evidence lost (%)"] > 1  # in percent, not a fraction
+
+
+def test_numbers_are_written_by_one_helper_for_a_policy_reader(runs_dir, tmp_path):
+    from dashboards.report.formats import COUNT, DAYS, LEVEL, PERCENT, POINTS, number
+
+    assert number(92.44, PERCENT) == "92.4%" and number(0.04, PERCENT) == "0.0%"
+    assert number(-7.64, POINTS) == "-7.6" and number(7.6, POINTS) == "+7.6" and number(-0.01, POINTS) == "0.0"
+    assert number(39_937.5, COUNT) == "39,938" and number(68.5, COUNT) == "69" and number(2.5, COUNT) == "2.5"
+    assert number(-65.7, COUNT, signed=True) == "-66" and number(53, COUNT, signed=True) == "+53"
+    assert number(108.5, DAYS) == "109" and number(2.45, DAYS) == "2.5" and number(26, DAYS) == "26"
+    assert number(200.0, LEVEL) == "200" and number(1.25, LEVEL) == "1.25" and number(1.2, LEVEL) == "1.2"
+    assert number(None, COUNT) == number(float("nan"), PERCENT) == "-" and number(-0.0, COUNT) == "0"
+    payload = compare_payload()
+    payload["metrics"] |= {"reports": {"a": 39_937.5, "b": 39_937.5, "difference": 0.0, "ci_low": 0.0, "ci_high": 0.0},
+                           "p90_days_to_legal_process_us": {"a": 108.5, "b": 96.25, "difference": -12.25,
+                                                            "ci_low": -20.123, "ci_high": -4.5},
+                           "legal_process_served_us": {"a": 582.5, "b": 635.25, "difference": 52.75,
+                                                       "ci_low": 40.3, "ci_high": 65.7}}
+    (tmp_path / "compare.json").write_text(json.dumps(payload))
+    write_sweep(tmp_path / "sweep", synthetic_sweep())
+    report = rp.build_report([tmp_path, runs_dir])
+    compare = next(t for t in report.tables if t.title.startswith("Comparison"))
+    by_metric = {row.metric: row for row in compare.frame.itertuples(index=False)}
+    assert (by_metric["counted reports"].A, by_metric["counted reports"].B) == ("39,938", "39,938")
+    days = by_metric["US: 90th percentile days to legal process"]
+    assert (days.A, days.B, days[4], days[5], days[6]) == ("109", "96", "-12", "-20", "-4.5")
+    served = by_metric["US: served in time"]
+    assert (served.A, served.B, served[4], served[5], served[6]) == ("583", "635", "+53", "+40", "+66")
+    for table in report.tables + report.overview:
+        for column, text in cells(table):
+            if any(ch.isdigit() for ch in text) and column not in ("sweep setting", "value", "run", "metric"):
+                assert NUMBER.match(text), (table.title, column, text)
+
+
+def test_the_sweep_section_names_its_base_scenario_and_design(sweep_dir, tmp_path):
+    report = rp.build_report(sweep_dir)
+    design, = report.overview
+    items = dict(zip(design.frame["sweep setting"], design.frame["value"], strict=True))
+    assert items["base scenario"] == "x_platform"
+    assert items["design"].startswith("grid") and items["design points"] == "12 (4 x 3 levels)"
+    assert items["replications"].startswith(f"{REPS} per design point") and items["runs"] == "48"
+    assert items["factor: preservation window (days)"] == "30, 90, 180, 365"
+    assert report.headlines[0].startswith('Sweep: sweep "window_x_investigators" on base scenario "x_platform" '
+                                          f"(grid design, 12 design points x {REPS} replications), 48 runs")
+    html = report.html()
+    assert html.index("<h2>Sweep design: window_x_investigators</h2>") < html.index('class="figure"')
+    # a Latin hypercube names its samples; overrides of the base scenario are listed
+    lhs = manifest()
+    lhs["design"] |= {"kind": "lhs", "replications": 2, "seed": 7, "extra_overrides": ["run.days=200"],
+                      "spec": {"name": "lhs_small", "base": "x_platform", "samples": 12, "set": {"run.warmup_days": 30}}}
+    store = ResultStore.create(tmp_path / "lhs", lhs)
+    for run_id, row in enumerate(synthetic_sweep().to_dict("records")):
+        store.add({"run_id": run_id, **row})
+    store.flush()
+    items = dict(rp.build_report(tmp_path / "lhs").overview[0].frame.to_numpy().tolist())
+    assert items["design"].startswith("Latin hypercube") and items["design points"] == "12 (samples = 12)"
+    assert items["base scenario"] == "x_platform, with run.warmup_days=30, run.days=200"
+    assert items["replications"] == "2 per design point, on common seeds (root seed 7)"
+
+
+def test_design_points_are_numbered_and_labelled(tmp_path):
+    rows = synthetic_sweep()
+    table = rp.build_report(write_sweep(tmp_path / "sweep", rows)).tables[0]
+    assert table.frame.columns[0] == "design point" and "<th>design point</th>" in table.html()
+    expected = rows.groupby(["retention.window_days", "law_enforcement.investigators"])["point"].first().to_numpy()
+    assert list(table.frame["design point"]) == list(expected)
+    assert "<th></th>" not in table.html()
+    # a row that averages over a third factor's design points has no single design point
+    rows = pd.concat([rows.assign(**{"ncmec.analysts": a, "point": rows["point"] * 2 + i}) for i, a in enumerate((2, 4))])
+    table = rp.build_report(write_sweep(tmp_path / "three", rows,
+                                        factors=[*FACTORS, "ncmec.analysts"])).tables[0]
+    assert "design point" not in table.frame.columns and "averages over the other factors" in table.caption
+
 
 def test_coinciding_lines_stay_visible_and_are_named_in_the_legend(tmp_path):
     rows = synthetic_sweep(identical_staff=True)

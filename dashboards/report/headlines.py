@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards.report.result_figures import value_of
-from dashboards.report.style import FOREIGN_RATE, POOLED_RATE, US_RATE, WINDOW, label
+from dashboards.report.style import FOREIGN_RATE, POOLED_RATE, US_RATE, WINDOW, is_share, label
 from model.metrics import format_metric
 
 
@@ -54,10 +54,12 @@ def run_headline(name: str, summary: Mapping[str, Any]) -> str:
 
 
 def interval_text(metric: str, mean: float, low: float, high: float) -> str:
-    """A mean with its 95% CI in the metric's unit, e.g. "22.5% (95% CI 22.1-22.8%)"."""
+    """A mean with its 95% CI in the metric's unit, e.g. "22.5% (95% CI 22.1-22.8%)" (a rate's cut at 0-100%)."""
     text = format_metric(metric, mean)
     if not (math.isfinite(low) and math.isfinite(high)):
         return text
+    if is_share(metric):
+        low, high = min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)
     low_text, high_text = format_metric(metric, low), format_metric(metric, high)
     return f"{text} (95% CI {low_text.rstrip('%')}-{high_text})"
 

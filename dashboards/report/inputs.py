@@ -86,6 +86,42 @@ class SweepResult:
         return str(base.get("name") or spec.get("base") or "") or None
 
     @property
+    def kind(self) -> str:
+        """The design: grid, lhs or sobol ("" if the manifest does not say)."""
+        return str(self.manifest["design"].get("kind") or (self.manifest["design"].get("spec") or {}).get("design")
+                   or "")
+
+    @property
+    def samples(self) -> int | None:
+        """The spec's ``samples`` (lhs: design points; sobol: the base sample N), None for a grid."""
+        value = (self.manifest["design"].get("spec") or {}).get("samples")
+        return int(value) if isinstance(value, int | float) else None
+
+    @property
+    def design_points(self) -> int:
+        """Design points in the design (the manifest's), else among the rows."""
+        points = self.manifest["design"].get("points")
+        if isinstance(points, list):
+            return len(points)
+        return int(self.rows["point"].nunique()) if "point" in self.rows else len(self.rows)
+
+    @property
+    def replications(self) -> int | None:
+        """Runs per design point (the manifest's), else the replications among the rows."""
+        value = self.manifest["design"].get("replications")
+        if isinstance(value, int):
+            return value
+        return int(self.rows["replication"].nunique()) if "replication" in self.rows else None
+
+    @property
+    def overrides(self) -> list[str]:
+        """Overrides of the base scenario for every run: the spec's ``[set]`` and ``--set`` on the command line."""
+        design = self.manifest["design"]
+        spec = design.get("spec") or {}
+        spec_set = spec.get("set") or spec.get("overrides") or {}
+        return [f"{k}={v}" for k, v in spec_set.items()] + [str(o) for o in design.get("extra_overrides") or []]
+
+    @property
     def factors(self) -> list[str]:
         """The design's factors that take more than one value in the rows."""
         return [f for f in self.manifest["design"]["factors"] if f in self.rows and self.rows[f].nunique() > 1]

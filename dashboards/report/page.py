@@ -47,6 +47,8 @@ class Report:
     figures: list[FigureItem]
     tables: list[Table]
     headlines: list[str] = field(default_factory=list)
+    #: Tables shown before the figures: what each sweep ran (base scenario, design, replications).
+    overview: list[Table] = field(default_factory=list)
 
     def html(self) -> str:
         """The self-contained HTML page (plotly.js embedded; figure data as JSON)."""
@@ -54,7 +56,7 @@ class Report:
 
         from model import __version__
 
-        parts = []
+        parts = [table.html() for table in self.overview]
         for i, item in enumerate(self.figures):
             plain = plain_json(json.loads(json.dumps(item.figure.to_plotly_json(), cls=PlotlyJSONEncoder)))
             data = json.dumps(plain, allow_nan=False).replace("</", "<\\/")
@@ -73,7 +75,7 @@ class Report:
 .caption{{color:#555;font-size:0.9em}} .headline{{font-size:1.05em}} .headline li{{margin:0.3em 0}}
 table.data{{border-collapse:collapse;font-size:0.85em}}
 table.data td,table.data th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}}
-table.data td:first-child,table.data th:first-child{{text-align:left}}</style>
+table.data td:first-child,table.data th:first-child,table.data.text td,table.data.text th{{text-align:left}}</style>
 <script>{get_plotlyjs()}</script></head>
 <body><h1>{_html.escape(self.title)}</h1>
 {headlines}

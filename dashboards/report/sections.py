@@ -29,7 +29,7 @@ from dashboards.report.result_figures import (
 from dashboards.report.style import INVESTIGATORS, STAFFING, US_RATE, WINDOW, foreign_of, label, level_text, panel_title
 from dashboards.report.summaries import coinciding_levels, group_summary, line_factor, primary_metric, window_summary
 from dashboards.report.sweep_figures import heatmap_figure, sobol_figure, staffing_figure, window_figure
-from dashboards.report.tables import Table, compare_table, runs_table, sweep_table
+from dashboards.report.tables import DESIGNS, Table, compare_table, design_table, runs_table, sweep_table
 from dashboards.sankey import sankey_figure
 from model.metrics import METRICS
 
@@ -44,6 +44,7 @@ class Parts:
     figures: list[FigureItem] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     headlines: list[str] = field(default_factory=list)
+    overview: list[Table] = field(default_factory=list)
 
     def figure(self, name: str, title: str, caption: str, figure: go.Figure) -> None:
         taken = {item.name for item in self.figures}
@@ -60,6 +61,7 @@ def slug(text: str) -> str:
 # --- sweeps -----------------------------------------------------------------------------------------
 
 def sweep_section(sweep: SweepResult, parts: Parts) -> None:
+    parts.overview.append(design_table(sweep))
     if not sweep.rows.empty and (WINDOW in sweep.factors or INVESTIGATORS in sweep.factors):
         _sweep_figures(sweep, parts)
     if sweep.sobol is not None:
@@ -72,10 +74,13 @@ def _sweep_figures(sweep: SweepResult, parts: Parts) -> None:
     rows, factors = sweep.rows, sweep.factors
     metric = primary_metric(rows)
     of = f'sweep "{sweep.name}"' + (f' on base scenario "{sweep.base_name}"' if sweep.base_name else "")
+    design = f"{DESIGNS.get(sweep.kind, (sweep.kind, ''))[0]} design, " if sweep.kind else ""
+    reps = f" x {sweep.replications:,} replications" if sweep.replications else ""
     pooled = "" if metric.endswith("_us") else (" These rows have no US rate (older results): the rate shown pools "
                                                 "US and foreign cases.")
     failed = f" ({sweep.failed:,} failed runs left out)" if sweep.failed else ""
-    parts.headlines.append(f"Sweep: {of}, {len(rows):,} runs{failed}, factors {', '.join(label(f) for f in factors)}.")
+    parts.headlines.append(f"Sweep: {of} ({design}{sweep.design_points:,} design points{reps}), {len(rows):,} runs"
+                           f"{failed}, factors {', '.join(label(f) for f in factors)}.")
     if WINDOW in factors:
         _window_part(rows, metric, factors, of, pooled, parts)
     if INVESTIGATORS in factors and metric == US_RATE:
@@ -89,7 +94,7 @@ def _sweep_figures(sweep: SweepResult, parts: Parts) -> None:
                      + (", with the foreign rate beside it." if foreign_of(metric) in rows else ".") + pooled,
                      heatmap_figure(rows, metric, s))
     _where_lost_part(rows, of, parts)
-    table = sweep_table(rows, metric, next(iter(staffing), None))
+    table = sweep_table(rows, metric, next(iter(staffing), None) or line_factor(rows, factors), factors)
     table.caption = f"Runs of {of}. " + table.caption + pooled
     parts.tables.append(table)
 
@@ -229,7 +234,7 @@ def build_report(paths: Path | str | Iterable[Path | str], title: str | None = N
         raise ReportError(f"{names}: results found but none has data to plot (need a window factor with several "
                           "values, Sobol indices, a comparison or run time series)")
     title = title or "tipline report: " + ", ".join(p.resolve().name for p in paths)
-    return Report(title, found.sources, parts.figures, parts.tables, parts.headlines)
+    return Report(title, found.sources, parts.figures, parts.tables, parts.headlines, parts.overview)
 
 
 def _sections(found: Inputs) -> Parts:
