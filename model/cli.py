@@ -33,6 +33,7 @@ from model.console import (
 )
 from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
 from model.sweeps import cli as sweep_commands
+from model.uncertainty import cli as uncertainty_commands
 
 EPILOG = f"""Scenarios are TOML files or the names of shipped ones in {SCENARIO_DIR}:
 {", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))}.
@@ -244,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     add_set_option(val)
     val.set_defaults(func=cmd_validate)
-    for module in (sweep_commands, calibration, dashboard_commands):
+    for module in (sweep_commands, uncertainty_commands, calibration, dashboard_commands):
         module.register(commands)
     return parser
 

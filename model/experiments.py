@@ -160,6 +160,27 @@ def rule_pair(scenario: Scenario) -> tuple[Scenario, Scenario]:
                                      f'name="{scenario.name} (one-year retention)"']))
 
 
+def scenario_pair(a: str | Scenario, b: str | Scenario | None, overrides: Iterable[str] = (),
+                  overrides_a: Iterable[str] = (), overrides_b: Iterable[str] = ()) -> tuple[Scenario, Scenario]:
+    """Scenarios A and B as ``compare`` reads them: `b` None is `a` under the other retention rule
+    (:func:`rule_pair`); `overrides` apply to both, `overrides_a` / `overrides_b` to one side; two sides
+    with the same name are told apart by their overrides."""
+    overrides, overrides_a, overrides_b = list(overrides), list(overrides_a), list(overrides_b)
+    scenario_a = a if isinstance(a, Scenario) else load_scenario(a, overrides)
+    if b is None:
+        scenario_a, scenario_b = rule_pair(scenario_a)
+    else:
+        scenario_b = b if isinstance(b, Scenario) else load_scenario(b, overrides)
+    if overrides_a:
+        scenario_a = scenario_with(scenario_a, overrides_a)
+    if overrides_b:
+        scenario_b = scenario_with(scenario_b, overrides_b)
+    if scenario_a.name == scenario_b.name:  # tell the sides apart by their own overrides
+        scenario_a, scenario_b = (scenario_with(s, [f'name="{s.name} ({"; ".join(o) or "as given"})"'])
+                                  for s, o in ((scenario_a, overrides_a), (scenario_b, overrides_b)))
+    return scenario_a, scenario_b
+
+
 def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "report_act_1yr", replications: int = 5,
             overrides: Iterable[str] = (), overrides_a: Iterable[str] = (), overrides_b: Iterable[str] = (),
             seed: int | None = None, workers: int | None = None, confidence: float = 0.95,
@@ -180,19 +201,7 @@ def compare(a: str | Scenario = "baseline_90day", b: str | Scenario | None = "re
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    overrides = list(overrides)
-    scenario_a = a if isinstance(a, Scenario) else load_scenario(a, overrides)
-    if b is None:
-        scenario_a, scenario_b = rule_pair(scenario_a)
-    else:
-        scenario_b = b if isinstance(b, Scenario) else load_scenario(b, overrides)
-    if overrides_a:
-        scenario_a = scenario_with(scenario_a, overrides_a)
-    if overrides_b:
-        scenario_b = scenario_with(scenario_b, overrides_b)
-    if scenario_a.name == scenario_b.name:  # tell the sides apart by their own overrides
-        scenario_a, scenario_b = (scenario_with(s, [f'name="{s.name} ({"; ".join(o) or "as given"})"'])
-                                  for s, o in ((scenario_a, list(overrides_a)), (scenario_b, list(overrides_b))))
+    scenario_a, scenario_b = scenario_pair(a, b, overrides, overrides_a, overrides_b)
     seeds = replication_seeds(scenario_a.run.seed if seed is None else seed, replications)
     runs_a, runs_b = run_replications([scenario_a, scenario_b], seeds, workers, progress, scheduler, dask_local)
     table = paired_table(runs_a, runs_b, confidence)
@@ -208,4 +217,5 @@ def _without_flows(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "flows"}
 
 
-__all__ = ["Interval", "compare", "headline", "mean_interval", "paired_table", "replication_seeds", "run_replications"]
+__all__ = ["Interval", "compare", "headline", "mean_interval", "paired_table", "replication_seeds", "run_replications",
+           "scenario_pair"]

@@ -1,0 +1,137 @@
+"""The ``tipline uncertainty`` command: the answer over the plausible values of what is not known.
+
+Registered by :mod:`model.cli` through :func:`register`. Exit codes: 0 success; 1 some runs failed (the
+others are stored and summarised) or an internal error; 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, check_out_dir, overrides_from, print_table
+
+DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
+(`tipline params` shows them; most are assumptions), run A and B at each point on the same seeds (common
+random numbers, the same at every point), and report:
+
+  - the US (and foreign) evidence lost under A and B and the difference B - A: median, 5th and 95th
+    percentiles and mean over the points;
+  - the drivers: the assumptions ranked by their influence on the US difference (partial rank
+    correlation with its confidence interval; Sobol total-order indices with --design sobol);
+  - scenario discovery: the region of the assumptions where a condition holds (default: one-year
+    retention, B, still loses more than 10% of US evidence), found by PRIM, in plain words with its
+    coverage and density.
+
+  tipline uncertainty x_platform -n 128 --out results/unc      x_platform, 90-day rule vs one-year retention
+  tipline uncertainty baseline_90day report_act_1yr -n 64      the national scenario's two rules
+  tipline uncertainty x_platform -n 64 --only law_enforcement.drafting_hours,ncmec.analysts
+
+With one scenario, B is A under the other retention rule (as in compare). Parameters in which A and B
+differ are held at each side's value (unless their range scales with the value). DIR holds summary.json
+and two resumable sweep stores, a/ and b/ (tipline analyze works on each); --resume continues after an
+interruption."""
+
+
+def _names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from model.uncertainty import run_study, summarize, write_summary
+    from model.uncertainty.discovery import DEFAULT_CONDITION
+
+    if args.samples < 2:
+        raise BadInput(f"-n {args.samples}: must be at least 2")
+    if args.replications < 1:
+        raise BadInput(f"--replications {args.replications}: must be at least 1")
+    if not 0 < args.min_density <= 1:
+        raise BadInput(f"--min-density {args.min_density}: must lie in (0, 1]")
+    out = Path(args.out) if args.out else None
+    if out is not None and not args.resume:
+        check_out_dir(out)
+    b = None if not args.b else args.b
+    try:
+        from model.uncertainty.discovery import Condition
+        from model.uncertainty.summary import DESCRIBED
+        Condition.parse(args.condition or DEFAULT_CONDITION, DESCRIBED)
+        study = run_study(args.a, b, samples=args.samples, replications=args.replications, design=args.design,
+                          overrides=overrides_from(args), overrides_a=args.set_a or (), overrides_b=args.set_b or (),
+                          only=_names(args.only), fix=_names(args.fix), seed=args.seed, out=out, workers=args.workers,
+                          scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
+                          progress=args.progress)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    summary = summarize(study, args.condition or DEFAULT_CONDITION, args.min_density)
+    if out is not None:
+        write_summary(summary, out)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print(summary, out)
+    return EXIT_ERROR if study.failed else EXIT_OK
+
+
+def _print(summary: dict[str, Any], out: Path | None) -> None:
+    print(summary["headline"] + "\n")
+    rows = []
+    for name, label in (("rate_us_a", f"US lost, A = {summary['a']}"), ("rate_us_b", f"US lost, B = {summary['b']}"),
+                        ("difference_us", "US difference B - A"), ("rate_foreign_a", "foreign lost, A"),
+                        ("rate_foreign_b", "foreign lost, B"), ("difference_foreign", "foreign difference B - A")):
+        d = summary[name]
+        rows.append((label, *(f"{100 * d[k]:.1f}" if d[k] is not None else "-" for k in ("p05", "median", "p95",
+                                                                                          "mean"))))
+    print_table(rows, ("outcome (%; differences in points)", "5%", "median", "95%", "mean"))
+    print(f"\nDrivers of the US difference ({summary['drivers'][0]['method'] if summary['drivers'] else '-'}; "
+          f"{summary['confidence']:.0%} interval):")
+    if summary["drivers_note"]:
+        print(f"  ({summary['drivers_note']})")
+    print_table([(d["parameter"], f"{d['value']:+.2f}",
+                  "-" if d["low"] is None else f"{d['low']:+.2f} to {d['high']:+.2f}")
+                 for d in summary["drivers"][:10]], ("assumption", "value", "interval"))
+    found = summary["discovery"]
+    print(f"\nWhere {found['condition']} ({found['share']:.0%} of the points): {found['text']}")
+    if summary["held"]:
+        print(f"Held at each scenario's value: {', '.join(summary['held'])}")
+    if summary["failed_runs"]:
+        print(f"{summary['failed_runs']} runs failed; their points are left out (see the sweeps' error column)")
+    if out is not None:
+        print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
+
+
+def register(commands: Any) -> None:
+    """Add ``uncertainty`` to the ``tipline`` subcommands."""
+    from model.uncertainty.discovery import DEFAULT_CONDITION
+
+    unc = commands.add_parser("uncertainty", help="the answer over the plausible values of the assumptions: its "
+                              "range, what drives it, where a condition holds", description=DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    unc.add_argument("a", help="scenario A, e.g. x_platform or baseline_90day")
+    unc.add_argument("b", nargs="?", help="scenario B (default: A under the other retention rule)")
+    unc.add_argument("-n", "--samples", type=int, default=64,
+                     help="points (lhs; default 64), or base samples N of a Sobol design (N x (k + 2) points)")
+    unc.add_argument("--design", choices=("lhs", "sobol"), default="lhs",
+                     help="lhs: Latin hypercube, drivers by partial rank correlation (default); sobol: Saltelli "
+                          "design, drivers by Sobol total-order indices (N a power of two)")
+    unc.add_argument("--replications", "-r", type=int, default=1, help="runs per point and side (default 1)")
+    unc.add_argument("--only", metavar="NAMES", help="vary only these assumptions (comma-separated names as in "
+                     "tipline params; per-platform ones as platforms.*.NAME)")
+    unc.add_argument("--fix", metavar="NAMES", help="hold these assumptions at the scenario's values")
+    unc.add_argument("--condition", metavar="OUTCOME>VALUE",
+                     help=f"the condition scenario discovery explains (default {DEFAULT_CONDITION}: one-year retention "
+                          "still loses more than 10%% of US evidence); outcomes rate_us_a, rate_us_b, difference_us "
+                          "and the foreign ones")
+    unc.add_argument("--min-density", type=float, default=0.8,
+                     help="the region's least density: share of its points where the condition holds (default 0.8)")
+    unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")
+    unc.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only")
+    unc.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only")
+    unc.add_argument("--seed", type=int, help="root seed of the design and replications (default: A's run.seed)")
+    unc.add_argument("--days", type=int, help="simulated days for both (sets run.days)")
+    unc.add_argument("--out", metavar="DIR", help="new (or empty) directory for summary.json and the sweeps a/ b/")
+    unc.add_argument("--resume", action="store_true", help="continue the study stored in DIR")
+    add_runner_options(unc)
+    unc.add_argument("--json", action="store_true", help="print summary.json instead of the text")
+    unc.set_defaults(func=cmd_uncertainty)

@@ -1,0 +1,116 @@
+"""What a study found, as one JSON-ready dict and a headline: the answer's distribution over the plausible
+assumptions, what drives it, and where a condition holds."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.atomic import write_file
+from model.uncertainty.assumptions import describe, value_at
+from model.uncertainty.discovery import DEFAULT_CONDITION, Condition, discover
+from model.uncertainty.drivers import rank_drivers
+from model.uncertainty.study import OUTCOMES, Study, summary_counts
+
+#: The outcomes per point a summary describes (shares as fractions; differences are B - A).
+DESCRIBED = [f"{name}_{side}" for name in OUTCOMES for side in ("a", "b")] + \
+            [name.replace("rate", "difference") for name in OUTCOMES]
+
+
+def distribution(values: np.ndarray) -> dict[str, float | int | None]:
+    """Median, 5th and 95th percentiles and mean of the finite values (over the design's points)."""
+    x = values[np.isfinite(values)]
+    if not len(x):
+        return {"median": None, "p05": None, "p95": None, "mean": None, "n": 0}
+    p05, median, p95 = np.percentile(x, [5, 50, 95])
+    return {"median": float(median), "p05": float(p05), "p95": float(p95), "mean": float(x.mean()), "n": len(x)}
+
+
+def assumption_values(study: Study) -> pd.DataFrame:
+    """Per point, each assumption's value on side A in its unit (a per-platform one: its first entry)."""
+    return pd.DataFrame({a.name: [value_at(float(u), study.settings_a[a.name][0], a.scale, a.integer)
+                                  for u in study.unit[:, j]] for j, a in enumerate(study.assumptions)})
+
+
+def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: float = 0.8,
+              confidence: float = 0.95) -> dict[str, Any]:
+    """The study's ``summary.json``: sizes, the assumptions varied and held, each outcome's distribution,
+    the drivers of the US difference and the region where `condition` holds."""
+    points = study.points
+    finite = np.isfinite(points["difference_us"].to_numpy(float))
+    rule = Condition.parse(condition, DESCRIBED)
+    values = assumption_values(study)
+    summary: dict[str, Any] = {
+        "kind": "uncertainty", "a": study.a, "b": study.b, "design": study.design, "samples": study.samples,
+        "seed": study.seed, **summary_counts(study),
+        "assumptions": describe(study.assumptions, study.settings_a), "held": study.held,
+        **{name: distribution(points[name].to_numpy(float)) for name in DESCRIBED},
+        "drivers": rank_drivers(study.names, study.unit[finite], points["difference_us"].to_numpy(float)[finite],
+                                study.design, confidence),
+        "drivers_of": "difference_us", "confidence": confidence,
+        "drivers_note": (f"{int(finite.sum())} points for {len(study.assumptions)} assumptions: fewer than four per "
+                         "assumption, so the ranking is rough (see the intervals)"
+                         if study.design == "lhs" and finite.sum() < 4 * len(study.assumptions) else ""),
+        "discovery": {"condition": str(rule),
+                      **discover(values[finite], rule.holds(points[finite]),
+                                 {a.name: a for a in study.assumptions}, min_density)},
+    }
+    summary["headline"] = headline(summary)
+    return _no_nan(json.loads(json.dumps(summary, default=_plain)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def _share(d: dict[str, Any]) -> str:
+    if d["median"] is None:
+        return "no result"
+    return f"{d['median']:.1%} (5-95%: {d['p05']:.1%} to {d['p95']:.1%})"
+
+
+def _points(d: dict[str, Any]) -> str:
+    if d["median"] is None:
+        return "no result"
+    return f"{100 * d['median']:+.1f} points (5-95%: {100 * d['p05']:+.1f} to {100 * d['p95']:+.1f})"
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """One paragraph: the US answer under each side and the difference over the assumptions, the top
+    drivers, and the discovered region."""
+    top = ", ".join(f"{d['parameter']} ({d['importance']:.2f})" for d in summary["drivers"][:3])
+    found = summary["discovery"]
+    region = f"{found['condition']} ({found['share']:.0%} of the points): {found['text']}"
+    return (f"Over {summary['points']:,} draws of {len(summary['assumptions'])} plausible assumptions "
+            f"({summary['design']}, {summary['replications']} replication(s) each, the same seeds throughout), "
+            f"US evidence lost before legal process: {summary['a']} {_share(summary['rate_us_a'])}; "
+            f"{summary['b']} {_share(summary['rate_us_b'])}; difference B - A {_points(summary['difference_us'])}. "
+            f"Foreign: {_share(summary['rate_foreign_a'])} and {_share(summary['rate_foreign_b'])}. "
+            f"What drives the US difference ({summary['drivers'][0]['method']}): {top}. "
+            f"Where {region}.")
+
+
+def write_summary(summary: dict[str, Any], out: Path) -> Path:
+    """Write ``out/summary.json`` atomically."""
+    path = Path(out) / "summary.json"
+    text = json.dumps(_no_nan(summary), indent=1, allow_nan=False) + "\n"
+    write_file(path, lambda tmp: tmp.write_text(text))
+    return path
+
+
+def _no_nan(value: Any) -> Any:
+    """NaN (undefined, e.g. an interval with too few points) as JSON null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value

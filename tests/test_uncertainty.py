@@ -1,0 +1,182 @@
+"""The uncertainty study: the answer over the plausible assumptions, its drivers and the region where a
+condition holds (``tipline uncertainty``, :mod:`model.uncertainty`)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import load_scenario
+from model.cli import main
+from model.params import Scenario
+from model.uncertainty import run_study, summarize
+from model.uncertainty.assumptions import choose, settings
+from model.uncertainty.discovery import Condition, discover
+from model.uncertainty.drivers import prcc
+
+#: A small X scenario whose two rules differ: a fifth of X's reports and of its staff, 200 days.
+SMALL = ["run.days=200", "run.warmup_days=30", "platforms.X.reports_per_day=400", "law_enforcement.investigators=40",
+         "ncmec.analysts=1"]
+THREE = ("law_enforcement.drafting_hours", "law_enforcement.review_hours", "downstream.exams_per_case")
+
+
+def drafting_only(scenario: Scenario, seed: int) -> tuple[None, dict]:
+    """A stand-in model whose US difference between the rules depends on drafting hours alone."""
+    noise = np.random.default_rng(seed).normal(0, 0.001)
+    drafting = scenario.law_enforcement.drafting_hours
+    old_rule = scenario.retention.window_days == 90
+    rate = 0.05 + (0.02 * drafting if old_rule else 0.0) + noise
+    return None, {"evidence_lost_rate_us": rate, "evidence_lost_rate_foreign": 0.5 + noise}
+
+
+# --- assumptions ---------------------------------------------------------------------------------------
+
+
+def test_every_parameter_with_a_plausible_range_is_an_assumption_and_platforms_move_together():
+    found = settings(load_scenario("national"))
+    assert "law_enforcement.drafting_hours" in found and "retention.window_days" not in found
+    platforms = found["platforms.*.automated_share"][1]
+    assert [s.key for s in platforms] == [f"platforms.{i}.automated_share" for i in range(4)]
+    x = next(s for s in platforms if s.value == 0.095)      # X's own share: its range scales with it
+    assert x.low < 0.095 < x.high < 0.2
+
+
+def test_parameters_in_which_a_and_b_differ_are_held_unless_their_range_scales():
+    a, b = load_scenario("x_platform"), load_scenario("x_platform", ["law_enforcement.drafting_hours=6",
+                                                                      "law_enforcement.investigators=400"])
+    chosen, held, side_a, side_b = choose(a, b)
+    names = [c.name for c in chosen]
+    assert "law_enforcement.drafting_hours" not in names and any("drafting_hours" in h for h in held)
+    assert "law_enforcement.investigators" in names
+    assert side_b["law_enforcement.investigators"][0].low == 2 * side_a["law_enforcement.investigators"][0].low
+
+
+def test_unknown_assumption_names_are_refused_with_the_allowed_ones():
+    a = load_scenario("x_platform")
+    with pytest.raises(ValueError, match=r"allowed: .*law_enforcement\.drafting_hours"):
+        choose(a, a, only=["law_enforcement.drafting_hour"])
+
+
+# --- drivers and discovery on known answers ------------------------------------------------------------
+
+
+def test_prcc_finds_a_monotone_effect_and_gives_an_inert_input_an_interval_around_zero():
+    rng = np.random.default_rng(3)
+    x = rng.random((120, 3))
+    y = np.exp(4 * x[:, 0]) - x[:, 1] + 0.05 * rng.standard_normal(120)
+    strong, weak, inert = prcc(x, y)
+    assert strong["value"] > 0.95 and weak["value"] < -0.5
+    assert abs(inert["value"]) < 0.25 and inert["low"] < 0 < inert["high"]
+
+
+def test_prim_finds_the_box_where_a_condition_holds():
+    rng = np.random.default_rng(5)
+    values = pd.DataFrame({"drafting": rng.uniform(2, 12, 600), "review": rng.uniform(1, 6, 600),
+                           "exams": rng.uniform(4, 9, 600)})
+    holds = ((values["drafting"] > 7) & (values["review"] < 3)).to_numpy()
+    study_assumptions = {name: _assumption(name) for name in values}
+    found = discover(values, holds, study_assumptions)
+    bounds = {c["parameter"]: (c["low"], c["high"]) for c in found["conditions"]}
+    assert set(bounds) == {"drafting", "review"}
+    # the densest boxes are exactly the rule; the chosen one gives up density (down to 0.8) for coverage
+    assert 6.5 <= bounds["drafting"][0] <= 7.5 and 3 <= bounds["review"][1] <= 3.8
+    assert found["density"] >= 0.8 and found["coverage"] > 0.7
+    assert "drafting is above" in found["text"] and "review is below" in found["text"]
+
+
+def _assumption(name: str):
+    from model.uncertainty.assumptions import Assumption
+    return Assumption(name, "hours", "linear", False, False, "test", "")
+
+
+def test_a_condition_names_an_outcome_and_a_threshold():
+    assert str(Condition.parse("rate_us_b>0.10", ["rate_us_b"])) == "rate_us_b > 0.1"
+    with pytest.raises(ValueError, match="OUTCOME>VALUE"):
+        Condition.parse("rate_us_c>0.1", ["rate_us_b"])
+
+
+# --- studies ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("design,samples", [("lhs", 30), ("sobol", 64)])
+def test_when_the_answer_depends_on_one_assumption_it_is_ranked_first_and_inert_ones_near_zero(design, samples):
+    study = run_study("x_platform", samples=samples, design=design, only=THREE, workers=1, simulate=drafting_only)
+    summary = summarize(study)
+    first, *others = summary["drivers"]
+    assert first["parameter"] == "law_enforcement.drafting_hours" and first["importance"] > 0.9
+    assert all(d["importance"] < 0.3 for d in others)
+    assert summary["difference_us"]["median"] < 0 and summary["rate_us_b"]["p95"] < 0.06
+
+
+def test_the_study_summary_holds_every_documented_key(tmp_path):
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only, out=tmp_path / "u")
+    summary = summarize(study, condition="difference_us<-0.2")
+    for key in ("rate_us_a", "rate_us_b", "difference_us", "rate_foreign_a", "rate_foreign_b", "difference_foreign"):
+        assert set(summary[key]) >= {"median", "p05", "p95", "mean"}, key
+    assert {"parameter", "importance", "method"} <= set(summary["drivers"][0])
+    region = summary["discovery"]["conditions"]
+    assert [c["parameter"] for c in region] == ["law_enforcement.drafting_hours"] and region[0]["low"] > 9
+    assert (tmp_path / "u" / "a" / "manifest.json").exists() and (tmp_path / "u" / "b" / "manifest.json").exists()
+    json.dumps(summary, allow_nan=False)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """The real model, small: drafting hours and forensic exams per case (which cannot act on evidence lost)."""
+    return run_study("x_platform", samples=16, overrides=SMALL, workers=2, progress=False,
+                     only=["law_enforcement.drafting_hours", "downstream.exams_per_case"],
+                     out=tmp_path_factory.mktemp("real") / "study")
+
+
+def test_in_the_model_forensic_exams_cannot_act_on_evidence_lost(real):
+    drivers = {d["parameter"]: d for d in summarize(real)["drivers"]}
+    exams = drivers["downstream.exams_per_case"]
+    assert exams["importance"] < 0.5 and exams["low"] < 0 < exams["high"]
+    assert drivers["law_enforcement.drafting_hours"]["importance"] > exams["importance"]
+
+
+def test_a_study_gives_the_same_results_on_one_worker_and_on_two(real):
+    again = run_study("x_platform", samples=16, overrides=SMALL, workers=1,
+                      only=["law_enforcement.drafting_hours", "downstream.exams_per_case"])
+    pd.testing.assert_frame_equal(again.points, real.points)
+
+
+def test_a_study_resumes_from_its_stores(real):
+    resumed = run_study("x_platform", samples=16, overrides=SMALL, workers=1, resume=True, out=real.out,
+                        only=["law_enforcement.drafting_hours", "downstream.exams_per_case"],
+                        simulate=_must_not_run)
+    pd.testing.assert_frame_equal(resumed.points, real.points)
+
+
+def _must_not_run(scenario, seed):
+    raise AssertionError("a resumed study re-ran a stored run")
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_the_command_writes_its_summary_and_leads_with_the_headline(tmp_path, capsys):
+    out = tmp_path / "unc"
+    code = main(["uncertainty", "x_platform", "-n", "8", "--only", "law_enforcement.drafting_hours",
+                 "--workers", "1", "--out", str(out), *[f"--set={s}" for s in SMALL]])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Over 8 draws of 1 plausible assumptions")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"] == 8 and summary["drivers"][0]["parameter"] == "law_enforcement.drafting_hours"
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["-n", "10"], "needs at least"),
+    (["-n", "40", "--only", "nope"], "allowed: "),
+    (["-n", "40", "--condition", "rate_us_b=0.1"], "OUTCOME>VALUE"),
+    (["-n", "12", "--design", "sobol", "--only", "law_enforcement.drafting_hours"], "power of two"),
+])
+def test_bad_options_exit_2_with_a_message_and_write_nothing(arguments, message, tmp_path, capsys):
+    out = tmp_path / "unc"
+    assert main(["uncertainty", "x_platform", *arguments, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
