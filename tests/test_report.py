@@ -501,8 +501,8 @@ def test_staffing_curve_draws_us_evidence_lost_against_investigators_per_window(
     for line, band, window in zip(lines, bands, (90, 365), strict=True):
         assert list(line.x) == list(LEVELS)
         chosen = rows[rows["retention.window_days"] == window]
-        intervals = [mean_interval(chosen[chosen["law_enforcement.investigators"] == n]["evidence_lost_rate_us"])
-                     for n in LEVELS]
+        intervals = [mean_interval(chosen[chosen["law_enforcement.investigators"] == n]["evidence_lost_rate_us"],
+                                   bounds=(0.0, 1.0)) for n in LEVELS]      # a rate's band stays within 0-100%
         np.testing.assert_allclose(line.y, [100 * i.mean for i in intervals])  # in %
         np.testing.assert_allclose(band.y, [100 * i.high for i in intervals] + [100 * i.low for i in intervals][::-1])
     assert fig.layout.xaxis.title.text == "US investigators (FTE)"
@@ -799,3 +799,21 @@ def test_missing_values_do_not_break_the_page(tmp_path):
 
     for _, _name, data in FIGURE_DATA.findall(html):
         json.loads(data.replace("<\\/", "</"), parse_constant=no_nan)  # a missing heatmap cell is null
+
+
+def test_an_uncertainty_study_gets_its_section_distribution_drivers_and_region(tmp_path):
+    from model.uncertainty import run_study, summarize, write_summary
+    from tests.test_uncertainty import THREE, drafting_only
+
+    out = tmp_path / "unc"
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only, out=out)
+    write_summary(summarize(study, condition="difference_us<-0.2"), out)
+    report = rp.build_report(out)
+    names = [f.name for f in report.figures]
+    assert names == ["uncertainty_difference", "uncertainty_drivers", "uncertainty_region"]
+    assert report.headlines[0].startswith("Over 30 draws of 3 plausible assumptions")
+    drivers = report.figures[1].figure.data[0]
+    assert list(drivers.y)[-1] == "law_enforcement.drafting_hours"      # the largest bar on top
+    region = next(t for t in report.tables if "discovered region" in t.title)
+    assert "law_enforcement.drafting_hours is above" in region.frame["region"].iloc[0]
+    assert not any(s.startswith(str(out / "a")) for s in report.sources)   # its sweeps are part of the study

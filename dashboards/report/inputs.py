@@ -10,6 +10,8 @@ Each input given to ``tipline report`` is one of:
 - a **sweep directory** written by ``tipline sweep --out`` (read with the store's own loader,
   :func:`model.sweeps.store.load_results`), with the Sobol indices of ``tipline analyze`` if present
   (``analysis/sobol.parquet`` or ``.csv``);
+- an **uncertainty directory** written by ``tipline uncertainty --out``: ``summary.json`` (``kind`` =
+  ``uncertainty``) and its two sweep stores ``a/`` and ``b/``;
 - a **Sobol table** (``sobol.csv`` or ``sobol.parquet``: columns ``parameter``, ``S1``, ``ST`` and optional
   ``S1_conf``, ``ST_conf``, ``metric``);
 - a **directory holding several** of these (searched a few levels deep; hidden entries are skipped).
@@ -26,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboards.report.uncertainty import is_uncertainty, read_uncertainty
 from model import Scenario, ScenarioError, load_scenario
 from model.scenarios import validate
 from model.schema import parameters
@@ -148,11 +151,12 @@ class Inputs:
     compares: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sweeps: list[SweepResult] = field(default_factory=list)
     sobols: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    uncertainties: list[Any] = field(default_factory=list)   # UncertaintyResult
     sources: list[str] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
 
     def empty(self) -> bool:
-        return not (self.runs or self.compares or self.sweeps or self.sobols)
+        return not (self.runs or self.compares or self.sweeps or self.sobols or self.uncertainties)
 
 
 def read_json(path: Path) -> Any:
@@ -250,6 +254,10 @@ def _collect(path: Path, found: Inputs, depth: int) -> None:
         sweep = read_sweep(path)
         found.sweeps.append(sweep)
         found.sources.append(f"{path} (sweep, {len(sweep.rows):,} runs)")
+    elif (path / "summary.json").is_file() and is_uncertainty(payload := read_json(path / "summary.json")):
+        study = read_uncertainty(path, payload)
+        found.uncertainties.append(study)
+        found.sources.append(f"{path} (uncertainty, {study.summary['points']:,} draws)")
     elif (path / "summary.json").is_file():
         found.runs.append(read_run(path))
         found.sources.append(str(path))

@@ -30,6 +30,7 @@ from dashboards.report.style import INVESTIGATORS, STAFFING, US_RATE, WINDOW, fo
 from dashboards.report.summaries import coinciding_levels, group_summary, line_factor, primary_metric, window_summary
 from dashboards.report.sweep_figures import heatmap_figure, sobol_figure, staffing_figure, window_figure
 from dashboards.report.tables import DESIGNS, Table, compare_table, design_table, runs_table, sweep_table
+from dashboards.report.uncertainty import UncertaintyResult
 from dashboards.sankey import sankey_figure
 from model.metrics import METRICS
 
@@ -237,8 +238,38 @@ def build_report(paths: Path | str | Iterable[Path | str], title: str | None = N
     return Report(title, found.sources, parts.figures, parts.tables, parts.headlines, parts.overview)
 
 
+def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
+    """How wide the answer is over the plausible assumptions, what drives it, where a condition holds."""
+    from dashboards.report.uncertainty import (
+        DIFFERENCE_CAPTION,
+        DRIVERS_CAPTION,
+        REGION_CAPTION,
+        difference_figure,
+        drivers_figure,
+        region_figure,
+        region_rows,
+    )
+
+    summary = result.summary
+    parts.headlines.append(summary["headline"])
+    parts.figure("uncertainty_difference", "How wide is the answer?", DIFFERENCE_CAPTION, difference_figure(result))
+    parts.figure("uncertainty_drivers", "What drives it", DRIVERS_CAPTION.format(confidence=summary["confidence"]),
+                 drivers_figure(result))
+    region = region_figure(result)
+    if region is not None:
+        parts.figure("uncertainty_region", f"Where {summary['discovery']['condition']}", REGION_CAPTION, region)
+    found = summary["discovery"]
+    caption = (f"PRIM (ema_workbench): {found['condition']} at {found['share']:.0%} of {found['points']:,} draws; "
+               + (f"coverage {found['coverage']:.0%}, density {found['density']:.0%}." if found["coverage"] is not None
+                  else "no region to find."))
+    parts.tables.append(Table(f"Where {found['condition']}: the discovered region", region_rows(result),
+                              caption=caption, text=True))
+
+
 def _sections(found: Inputs) -> Parts:
     parts = Parts()
+    for result in found.uncertainties:
+        uncertainty_section(result, parts)
     for sweep in found.sweeps:
         sweep_section(sweep, parts)
     for _, sobol in found.sobols:

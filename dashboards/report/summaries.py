@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from dashboards.report.inputs import ReportError
 from dashboards.report.style import PRIMARY_METRICS, WINDOW
 from model.experiments import mean_interval
+from model.metrics import METRICS
 
 #: A second factor drawn as one line per level when it has at most this many levels.
 MAX_LINES = 6
@@ -31,11 +33,12 @@ def line_factor(rows: pd.DataFrame, factors: Sequence[str], x: str = WINDOW) -> 
 
 def group_summary(rows: pd.DataFrame, metric: str, keys: Sequence[str]) -> pd.DataFrame:
     """Mean of `metric` per combination of `keys` with its 95% CI across the runs (columns: keys, mean,
-    ci_low, ci_high, n), sorted by the keys."""
+    ci_low, ci_high, n), sorted by the keys; the interval is cut to the values the metric can take."""
+    bounds = METRICS[metric].bounds if metric in METRICS else (-math.inf, math.inf)
     out = []
     for key, group in rows.groupby(list(keys), sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        interval = mean_interval(pd.to_numeric(group[metric], errors="coerce").to_numpy(float))
+        interval = mean_interval(pd.to_numeric(group[metric], errors="coerce").to_numpy(float), bounds=bounds)
         out.append({**dict(zip(keys, key, strict=True)), "mean": interval.mean, "ci_low": interval.low,
                     "ci_high": interval.high, "n": interval.n})
     return pd.DataFrame(out, columns=[*keys, "mean", "ci_low", "ci_high", "n"])

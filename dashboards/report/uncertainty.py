@@ -1,0 +1,121 @@
+"""The report's uncertainty section (``tipline uncertainty --out DIR``): how wide the answer is over the
+plausible assumptions, what drives it, and where a condition holds.
+
+Figures: the distribution of the US difference B - A over the design's points (with the 5-95% range), the
+drivers as a tornado of their signed importance with intervals, and the two leading drivers' values at every
+point, marked where the discovered condition holds. A table lists the discovered region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.report.style import LAYOUT, PALETTE, legend_below
+from model.sweeps.store import load_results
+
+DIFFERENCE_CAPTION = ("The US difference B - A (percentage points) at each draw of the plausible assumptions, both "
+                      "rules run on the same seeds, with the 5th percentile (dashed), the median (solid) and the "
+                      "95th (dotted). The spread is what is not known, not Monte Carlo noise.")
+DRIVERS_CAPTION = ("The assumptions ranked by their influence on the US difference, with {confidence:.0%} intervals. "
+                   "Partial rank correlation: the sign says whether raising the assumption widens (+) or narrows (-) "
+                   "B - A; Sobol total index: the share of the difference's variance the assumption accounts for.")
+REGION_CAPTION = ("Every draw, at the values of the two leading drivers; filled where the discovered condition holds. "
+                  "The box is the region PRIM found (its limits on these two drivers).")
+
+
+@dataclass
+class UncertaintyResult:
+    """One ``tipline uncertainty --out`` directory: its summary and the per-point outcomes of its two sweeps."""
+
+    path: Path
+    summary: dict[str, Any]
+    points: pd.DataFrame          # per point: outcomes (rate_us_a, ..., difference_us) and A's factor values
+
+    @property
+    def name(self) -> str:
+        return f"{self.summary['a']} vs {self.summary['b']}"
+
+
+def is_uncertainty(payload: Any) -> bool:
+    return isinstance(payload, dict) and payload.get("kind") == "uncertainty"
+
+
+def read_uncertainty(path: Path, summary: dict[str, Any]) -> UncertaintyResult:
+    """The study's per-point outcomes from its two sweep stores (``a/``, ``b/``), beside its summary."""
+    from model.uncertainty.study import point_outcomes
+
+    runs_a, runs_b = load_results(path / "a"), load_results(path / "b")
+    points = point_outcomes(runs_a, runs_b, int(summary["points"]))
+    factors = runs_a.drop_duplicates("point").set_index("point")
+    for assumption in summary["assumptions"]:
+        points[assumption["parameter"]] = factors[assumption["keys"][0]].reindex(points["point"]).to_numpy()
+    return UncertaintyResult(path, summary, points)
+
+
+def difference_figure(result: UncertaintyResult) -> go.Figure:
+    values = 100 * result.points["difference_us"].dropna()
+    fig = go.Figure(go.Histogram(x=values, nbinsx=min(40, max(10, len(values) // 4)), marker_color=PALETTE[1],
+                                 name="draws"))
+    d = result.summary["difference_us"]
+    for key, label, dash in (("p05", "5th percentile", "dash"), ("median", "median", "solid"),
+                             ("p95", "95th percentile", "dot")):
+        if d[key] is not None:
+            fig.add_vline(x=100 * d[key], line_dash=dash, line_color=PALETTE[0])
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"dash": dash, "color": PALETTE[0]},
+                                     name=f"{label}: {100 * d[key]:+.1f} points"))
+    fig.update_layout(**LAYOUT, title="US evidence lost, B - A, over the plausible assumptions",
+                      xaxis_title=f"difference (percentage points), B - A: {result.name}", yaxis_title="draws")
+    legend_below(fig)
+    return fig
+
+
+def drivers_figure(result: UncertaintyResult, top: int = 12) -> go.Figure:
+    drivers = result.summary["drivers"][:top][::-1]
+    values = [d["value"] for d in drivers]
+    low = [d["value"] - d["low"] if d["low"] is not None else 0 for d in drivers]
+    high = [d["high"] - d["value"] if d["high"] is not None else 0 for d in drivers]
+    fig = go.Figure(go.Bar(y=[d["parameter"] for d in drivers], x=values, orientation="h",
+                           marker_color=[PALETTE[0] if v > 0 else PALETTE[1] for v in values],
+                           error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low}))
+    method = drivers[0]["method"] if drivers else ""
+    fig.update_layout(**{**LAYOUT, "height": 140 + 28 * len(drivers), "margin": {"l": 300, "r": 20, "t": 60, "b": 60}},
+                      title=f"What drives the US difference ({method})", xaxis_title="importance (signed)",
+                      showlegend=False)
+    return fig
+
+
+def region_figure(result: UncertaintyResult) -> go.Figure | None:
+    drivers = [d["parameter"] for d in result.summary["drivers"][:2]]
+    if len(drivers) < 2:
+        return None
+    found = result.summary["discovery"]
+    from model.uncertainty.discovery import Condition
+    from model.uncertainty.summary import DESCRIBED
+
+    holds = Condition.parse(found["condition"].replace(" ", ""), DESCRIBED).holds(result.points)
+    x, y = drivers
+    fig = go.Figure()
+    for mask, name, symbol in ((holds, f"{found['condition']}", "circle"), (~holds, "not", "circle-open")):
+        fig.add_trace(go.Scatter(x=result.points[x][mask], y=result.points[y][mask], mode="markers", name=name,
+                                 marker={"symbol": symbol, "color": PALETTE[0] if symbol == "circle" else PALETTE[5]}))
+    limits = {c["parameter"]: (c["low"], c["high"]) for c in found["conditions"]}
+    if x in limits or y in limits:
+        x0, x1 = limits.get(x, (np.nanmin(result.points[x]), np.nanmax(result.points[x])))
+        y0, y1 = limits.get(y, (np.nanmin(result.points[y]), np.nanmax(result.points[y])))
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line={"color": PALETTE[0], "dash": "dash"})
+    fig.update_layout(**LAYOUT, title="Where the condition holds, at the two leading drivers", xaxis_title=x,
+                      yaxis_title=y)
+    legend_below(fig)
+    return fig
+
+
+def region_rows(result: UncertaintyResult) -> pd.DataFrame:
+    found = result.summary["discovery"]
+    rows = [{"assumption": c["parameter"], "region": c["text"]} for c in found["conditions"]]
+    return pd.DataFrame(rows or [{"assumption": "-", "region": found["text"]}])
