@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.atomic import write_directory, write_file
-from model.console import EXIT_OK, BadInput
+from model.console import EXIT_OK, BadInput, check_writable
 
 APP = Path(__file__).with_name("app.py")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -84,6 +84,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise BadInput(f"--formats {args.formats}: allowed formats are png, svg, pdf (comma-separated)")
     if figures_dir is not None and figures_dir.exists() and (not figures_dir.is_dir() or any(figures_dir.iterdir())):
         raise BadInput(f"--figures {figures_dir}: exists and is not an empty directory (choose a new one)")
+    check_writable(out.parent, shown=out)
+    if figures_dir is not None:
+        check_writable(figures_dir, "--figures")
     try:
         report = build_report(sources)
     except ReportError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from model.errors import BadInput
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "BadInput", "add_runner_options", "add_set_option",
-           "check_out_dir", "day_progress", "format_value", "overrides_from", "print_table"]
+           "check_out_dir", "check_writable", "day_progress", "format_value", "overrides_from", "print_table"]
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 
 def add_runner_options(parser: argparse.ArgumentParser) -> None:
     """Where the runs happen (one executor for every command that runs many): local processes or Dask."""
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=positive_int, default=None,
                         help="local worker processes, or Dask workers with --dask-local (default: all cores)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
@@ -39,6 +40,17 @@ def add_runner_options(parser: argparse.ArgumentParser) -> None:
                         help="start a Dask LocalCluster of --workers processes on 127.0.0.1 for this command")
     parser.add_argument("--progress", action="store_true", default=None,
                         help="show the progress bar (rate, ETA) even when stderr is not a terminal")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse then exits 2 naming the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return value
 
 
 def overrides_from(args: argparse.Namespace) -> list[str]:
@@ -52,9 +64,27 @@ def overrides_from(args: argparse.Namespace) -> list[str]:
 
 
 def check_out_dir(out: Path) -> None:
-    """An output directory must be new or empty: nothing of the user's is overwritten."""
+    """An output directory must be new or empty (nothing of the user's is overwritten) and writable."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"--out {out}: exists and is not an empty directory (choose a new one)")
+    check_writable(out)
+
+
+def check_writable(target: Path, option: str = "--out", shown: Path | None = None) -> None:
+    """Refuse, before any work, a destination that cannot be written: a path under a file, a read-only or
+    virtual file system (``/proc``), a folder without permission. Probes with a hidden file it removes.
+    `shown`: the path the user gave, if `target` is its folder."""
+    shown = shown or target
+    existing = Path(target).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"{option} {shown}: {existing} is a file, not a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".tipline-probe-"):
+            pass
+    except OSError as exc:
+        raise BadInput(f"{option} {shown}: cannot write in {existing} ({exc.strerror or exc})") from None
 
 
 def format_value(value: Any) -> str:

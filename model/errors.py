@@ -6,6 +6,7 @@ the file, a readable key (list entries by name) and what is allowed; scenarios a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -57,5 +58,20 @@ def validation_message(exc: ValidationError, data: Mapping[str, Any], source: Ca
         loc = tuple(error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
         hint = allowed(loc, error["type"])
-        lines.append(f"{source(loc)}: {display_key(loc, data, entry, root)}: {message}" + (f" ({hint})" if hint else ""))
+        lines.append(f"{_sources(loc, message, source)}: {display_key(loc, data, entry, root)}: {message}"
+                     + (f" ({hint})" if hint else ""))
     return "\n".join(lines)
+
+
+#: A dotted key named in a message (``run.warmup_days``).
+DOTTED_KEY = re.compile(r"\b[a-z_]+(?:\.[a-z_0-9]+)+\b")
+
+
+def _sources(loc: Location, message: str, source: Callable[[Location], str]) -> str:
+    """Where a problem came from: the location's file, or, for a rule that ties several keys together
+    (``run.warmup_days must be less than run.days``), the files or ``--set`` options of the keys it names."""
+    keys = [tuple(k.split(".")) for k in DOTTED_KEY.findall(message)]
+    keys = [k for k in keys if k[: len(loc)] == tuple(str(p) for p in loc)]
+    if not keys:
+        return source(loc)
+    return ", ".join(dict.fromkeys(source(k) for k in keys))

@@ -46,6 +46,10 @@ def resolve_path(name: str | Path, relative_to: Path | None = None) -> Path:
     raise ScenarioError(f"{name}: no such scenario file (shipped scenarios: {shipped})")
 
 
+#: The longest ``extends`` chain a scenario may have (files, the scenario itself included).
+MAX_EXTENDS = 32
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse one TOML file, turning I/O and syntax problems into ScenarioError."""
     try:
@@ -55,6 +59,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); TOML "
+                            "files must be UTF-8") from None
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any], origins: Origins, label: str,
@@ -86,11 +94,15 @@ def _record(value: Any, path: tuple[str, ...], origins: Origins, label: str) -> 
 
 
 def load_chain(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
-    """Read `path` and its ``extends`` ancestors; return the merged table and each key's file."""
+    """Read `path` and its ``extends`` ancestors (at most :data:`MAX_EXTENDS` deep); return the merged
+    table and each key's file."""
     path = path.resolve()
     if path in _seen:
         cycle = " -> ".join(str(p) for p in (*_seen, path))
         raise ScenarioError(f"{path}: extends: cyclic inheritance ({cycle})")
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{_seen[0]}: extends: a chain of more than {MAX_EXTENDS} files (at {path}); "
+                            "flatten it")
     data = read_toml(path)
     parent = data.pop("extends", None)
     merged: dict[str, Any] = {}
@@ -137,9 +149,15 @@ def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
         if isinstance(node, list):
             index = _list_index(node, key)
             if index is None:
+                where = ".".join(resolved)
+                if not node:
+                    raise ScenarioError(f"--set {text}: '{where}' is empty in this scenario, so it has no entry "
+                                        f"'{key}' (set the whole array, e.g. {where}=[{{...}}], or use a scenario "
+                                        "file with [[...]] entries)")
                 names = ", ".join(str(item.get("name", i)) for i, item in enumerate(node))
-                raise ScenarioError(f"--set {text}: '{'.'.join(resolved)}' has no entry '{key}' "
-                                    f"(use an index 0-{len(node) - 1} or a name: {names})")
+                indices = "index 0" if len(node) == 1 else f"index 0 to {len(node) - 1}"
+                raise ScenarioError(f"--set {text}: '{where}' has no entry '{key}' (use an {indices} or a name: "
+                                    f"{names})")
             resolved.append(str(index))
             if last:
                 raise ScenarioError(f"--set {text}: name a key inside the entry, e.g. {'.'.join(resolved)}.name")
