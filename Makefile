@@ -52,7 +52,7 @@ dashboard: install $(VENV)/.installed-assets
 	$(BIN)/tipline dashboard
 
 lint: install-test
-	$(BIN)/ruff check model tests benchmarks dashboards
+	$(BIN)/ruff check model tests benchmarks dashboards docs
 
 test: lint install-browser
 	$(BIN)/python -m pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
