@@ -50,8 +50,7 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         "seed": study.seed, **summary_counts(study),
         "assumptions": describe(study.assumptions, study.settings_a), "held": study.held,
         **{name: distribution(points[name].to_numpy(float)) for name in DESCRIBED},
-        "drivers": rank_drivers(study.names, study.unit[finite], points["difference_us"].to_numpy(float)[finite],
-                                study.design, confidence),
+        "drivers": _drivers(study, finite, confidence),
         "drivers_of": "difference_us", "confidence": confidence,
         "drivers_note": (f"{int(finite.sum())} points for {len(study.assumptions)} assumptions: fewer than four per "
                          "assumption, so the ranking is rough (see the intervals)"
@@ -62,6 +61,15 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
     }
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
+
+
+def _drivers(study: Study, finite: np.ndarray, confidence: float) -> list[dict[str, Any]]:
+    """Drivers of the US difference: PRCC over the points with a result; Sobol indices need every point of
+    the Saltelli design in order (a missing one is filled with the mean, and the summary counts failures)."""
+    output = study.points["difference_us"].to_numpy(float)
+    if study.design == "sobol":
+        return rank_drivers(study.names, study.unit, output, study.design, confidence)
+    return rank_drivers(study.names, study.unit[finite], output[finite], study.design, confidence)
 
 
 def _plain(value: Any) -> Any:
