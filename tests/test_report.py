@@ -70,19 +70,30 @@ SOBOL = pd.DataFrame({"parameter": ["retention.window_days", "law_enforcement.in
 FACTORS = ["retention.window_days", "law_enforcement.investigators"]
 
 
-def manifest(name: str = "window_x_investigators", factors: list[str] = FACTORS, base: str = "x_platform") -> dict:
-    """A sweep manifest as `tipline sweep` writes it (the parts the report reads)."""
+def manifest(rows: pd.DataFrame, name: str = "window_x_investigators", factors: list[str] = FACTORS,
+             base: str = "x_platform", design_rows: pd.DataFrame | None = None) -> dict:
+    """A sweep manifest as `tipline sweep` writes it (the parts the report reads, and the design of `rows`,
+    or of `design_rows` if some points have no rows: points, replications and seeds, which every read
+    checks the rows against)."""
+    rows = rows if design_rows is None else design_rows
+    points = rows.groupby("point")[list(factors)].first()
+    assert list(points.index) == list(range(len(points))), "design points must be numbered 0..n-1"
+    seeds = rows.groupby("replication")["seed"].first()
+    assert list(seeds.index) == list(range(len(seeds))), "replications must be numbered 0..n-1"
     return {"format": MANIFEST_FORMAT, "tipline_version": __version__,
             "sweep_file": f"scenarios/sweeps/{name}.toml",
-            "design": {"factors": list(factors), "kind": "grid", "spec": {"name": name, "base": base}},
+            "design": {"factors": list(factors), "kind": "grid", "spec": {"name": name, "base": base},
+                       "points": points.to_dict("records"), "replications": len(seeds),
+                       "seeds": [int(s) for s in seeds], "runs": len(points) * len(seeds)},
             "base_scenario": load_scenario(base).model_dump(mode="json")}
 
 
 def write_sweep(directory: Path, rows: pd.DataFrame, chunks: int = 2, **kwargs: Any) -> Path:
     """A sweep directory written by the sweep store itself: manifest and Parquet chunks, one row per run."""
-    store = ResultStore.create(directory, manifest(**kwargs))
+    design = manifest(rows, **kwargs)["design"]
+    store = ResultStore.create(directory, manifest(rows, **kwargs))
     for run_id, row in enumerate(rows.to_dict("records")):
-        store.add({"run_id": run_id, **row})
+        store.add({"run_id": row["point"] * design["replications"] + row["replication"], **row})
         if (run_id + 1) % -(-len(rows) // chunks) == 0:
             store.flush()
     store.flush()
@@ -150,7 +161,7 @@ def test_discover_finds_every_kind_of_result(sweep_dir, runs_dir):
     sweep, = found.sweeps
     assert len(sweep.rows) == len(WINDOWS) * len(STAFF) * REPS and sweep.failed == 0
     assert list(sweep.sobol["parameter"]) == list(SOBOL["parameter"])  # analysis/sobol.csv
-    assert sweep.manifest == manifest() and sweep.factors == FACTORS
+    assert sweep.manifest == manifest(synthetic_sweep()) and sweep.factors == FACTORS
     assert sweep.base_name == "x_platform" and sweep.name == "window_x_investigators"
     assert sweep.base_value("law_enforcement.investigators") == load_scenario("x_platform").law_enforcement.investigators
     assert not found.runs and not found.compares and not found.sobols
@@ -210,7 +221,8 @@ def test_bad_inputs_are_reported(tmp_path, content, message):
 
 def test_failed_sweep_runs_are_left_out(tmp_path):
     rows = synthetic_sweep()
-    failed = rows.iloc[:3].assign(error="ValueError: boom", evidence_lost_rate_us=np.nan, evidence_lost_rate=np.nan)
+    failed = rows.iloc[:3].assign(error="ValueError: boom", evidence_lost_rate_us=np.nan, evidence_lost_rate=np.nan,
+                                  replication=REPS + np.arange(3), seed=1000 + REPS + np.arange(3))  # more runs
     write_sweep(tmp_path / "sweep", pd.concat([rows.assign(error=None), failed], ignore_index=True))
     sweep, = rp.discover(tmp_path / "sweep").sweeps
     assert len(sweep.rows) == len(rows) and sweep.failed == 3
@@ -525,6 +537,7 @@ def test_staffing_curve_draws_us_evidence_lost_against_investigators_per_window(
 def test_a_staffing_sweep_at_one_window_draws_one_line(tmp_path):
     rows = synthetic_staffing()
     rows = rows[rows["retention.window_days"] == 90].drop(columns="retention.window_days")
+    rows = rows.assign(point=rows["point"] // 2)  # the design points of a one-factor sweep
     report = rp.build_report(write_sweep(tmp_path / "s", rows, factors=["law_enforcement.investigators"]))
     assert [f.name for f in report.figures] == ["staffing_curve"]
     line, = [t for t in report.figures[0].figure.data if t.mode == "lines+markers"]
@@ -727,12 +740,13 @@ def test_the_sweep_section_names_its_base_scenario_and_design(sweep_dir, tmp_pat
     html = report.html()
     assert html.index("<h2>Sweep design: window_x_investigators</h2>") < html.index('class="figure"')
     # a Latin hypercube names its samples; overrides of the base scenario are listed
-    lhs = manifest()
-    lhs["design"] |= {"kind": "lhs", "replications": 2, "seed": 7, "extra_overrides": ["run.days=200"],
+    rows = synthetic_sweep().query("replication < 2")
+    lhs = manifest(rows)
+    lhs["design"] |= {"kind": "lhs", "seed": 7, "extra_overrides": ["run.days=200"],
                       "spec": {"name": "lhs_small", "base": "x_platform", "samples": 12, "set": {"run.warmup_days": 30}}}
     store = ResultStore.create(tmp_path / "lhs", lhs)
-    for run_id, row in enumerate(synthetic_sweep().to_dict("records")):
-        store.add({"run_id": run_id, **row})
+    for row in rows.to_dict("records"):
+        store.add({"run_id": row["point"] * 2 + row["replication"], **row})
     store.flush()
     items = dict(rp.build_report(tmp_path / "lhs").overview[0].frame.to_numpy().tolist())
     assert items["design"].startswith("Latin hypercube") and items["design points"] == "12 (samples = 12)"
@@ -792,7 +806,7 @@ def test_legends_sit_below_the_plot(runs_dir, tmp_path):
 def test_missing_values_do_not_break_the_page(tmp_path):
     rows = synthetic_sweep()
     rows = rows[~((rows["retention.window_days"] == 30) & (rows["law_enforcement.investigators"] == 20))]
-    html = rp.build_report(write_sweep(tmp_path / "sweep", rows)).html()
+    html = rp.build_report(write_sweep(tmp_path / "sweep", rows, design_rows=synthetic_sweep())).html()
 
     def no_nan(token: str) -> None:
         raise AssertionError(f"{token} in the figure data: the browser's JSON.parse rejects it")

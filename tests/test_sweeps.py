@@ -307,12 +307,14 @@ def test_resume_refuses_a_different_design(tmp_path, capsys):
 def test_store_ignores_temporary_files_and_numbers_chunks_after_existing_ones(tmp_path):
     design = design_from(small_sweep())
     store = ResultStore.create(tmp_path / "s", design.manifest())
-    store.add({"run_id": 3, "point": 1, "replication": 1, "seed": 1, "error": None, "x": 1.0})
+    store.add({"run_id": 3, "point": 1, "replication": 1, "seed": design.seeds[1], **design.points[1], "error": None,
+               "x": 1.0})
     store.flush()
     (store.results / ".part-00001.parquet.tmp").write_bytes(b"junk")
     again = ResultStore.reopen(tmp_path / "s", design.manifest())
     assert again.finished_run_ids() == {3} and not list(again.results.glob(".*"))
-    again.add({"run_id": 4, "point": 2, "replication": 0, "seed": 1, "error": "ValueError: x"})
+    again.add({"run_id": 4, "point": 2, "replication": 0, "seed": design.seeds[0], **design.points[2],
+               "error": "ValueError: x"})
     again.flush()
     assert [p.name for p in again.parts()] == ["part-00000.parquet", "part-00001.parquet"]
     frame = load_results(tmp_path / "s")

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from model.executors import map_unordered, open_executor, progress_bar
+from model.executors import map_unordered, open_executor, progress_bar, sigterm_as_exit
 from model.sweeps.designs import Design, RunTask, design_from
 from model.sweeps.runs import Simulate, execute_run
 from model.sweeps.spec import RUN_COLUMNS, SweepError, SweepSpec
@@ -54,15 +54,16 @@ class RowSink:
 
 
 def open_store(design: Design, out: str | Path | None, resume: bool) -> tuple[ResultStore | None, list[RunTask]]:
-    """The store in `out` (new, or reopened to resume) and the runs it does not hold yet."""
+    """The store in `out` (new, or reopened to resume; locked for this writer) and the runs it does not hold yet."""
     tasks = design.tasks()
     if out is None:
         return None, tasks
-    out = Path(out)
-    manifest = design.manifest()
-    store = (ResultStore.reopen(out, manifest) if resume and (out / ResultStore.MANIFEST).exists()
-             else ResultStore.create(out, manifest))
-    done = store.finished_run_ids()
+    store = ResultStore.open(out, design.manifest(), resume)  # locked until store.close()
+    try:
+        done = store.finished_run_ids()
+    except BaseException:
+        store.close()
+        raise
     return store, [t for t in tasks if t.run_id not in done]
 
 
@@ -95,8 +96,13 @@ def run_sweep(sweep: str | Path | SweepSpec | Mapping[str, Any] | Design, out: s
     design = design_from(sweep, overrides)
     if chunk_rows < 1:
         raise SweepError(f"chunk_rows {chunk_rows}: must be at least 1")
-    with open_executor(workers, scheduler, dask_local) as (executor, slots):
+    with ExitStack() as stack:
+        stack.enter_context(sigterm_as_exit())  # SIGTERM: workers stopped, finished chunks kept, exit 143
+        locked = stack.enter_context(ExitStack())  # left after the executor: the lock outlives the workers
+        executor, slots = stack.enter_context(open_executor(workers, scheduler, dask_local))
         store, tasks = open_store(design, out, resume)
+        if store is not None:
+            locked.callback(store.close)  # the directory's lock, held for the whole sweep
         sink = RowSink(store, chunk_rows, chunk_seconds)
         bar = progress_bar(design.runs, design.runs - len(tasks), design.spec.name or "sweep", progress)
         failed = 0
@@ -113,7 +119,7 @@ def run_sweep(sweep: str | Path | SweepSpec | Mapping[str, Any] | Design, out: s
             finally:
                 sink.flush()
                 bar.close()
-    frame = sink.frame(design)
+        frame = sink.frame(design)
     frame.attrs["failed"] = int(frame["error"].notna().sum()) if "error" in frame else 0
     frame.attrs["design"] = design.manifest_design()
     return frame

@@ -1,0 +1,68 @@
+"""One writer at a time: an exclusive lock on a sweep directory for the whole sweep.
+
+:class:`DirectoryLock` takes ``fcntl.flock`` on ``DIR/.lock`` (created if missing, never removed: removing
+a flock file races with a writer that has just opened it) and writes the owner's pid, host and start
+time into it. A second writer gets a :class:`~model.sweeps.spec.SweepError` (exit 2) naming the owner.
+The kernel releases the lock when its process ends, however it ends (exit, crash, SIGKILL), so a lock
+is never left behind; the file descriptor is not inherited by worker processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import socket
+from pathlib import Path
+
+from model.sweeps.spec import SweepError
+
+LOCK_NAME = ".lock"
+
+
+def _owner(fd: int) -> str:
+    """Who holds the lock, as its lock file says."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict) or "pid" not in data:
+        return "owner not recorded yet"
+    return f"pid {data['pid']} on {data.get('host', '?')}, since {data.get('started', '?')}"
+
+
+class DirectoryLock:
+    """An exclusive, non-blocking lock on a directory (``DIR/.lock``); release it with :meth:`release`."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / LOCK_NAME
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            owner = _owner(self._fd)
+            self.release()
+            raise SweepError(f"{self.directory}: in use by another tipline sweep ({owner}; lock {self.path}); "
+                             "one writer at a time: wait for it to finish, or stop it, then --resume") from None
+        record = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, (json.dumps(record) + "\n").encode(), 0)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Give the lock up (closing the descriptor releases the flock)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DirectoryLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
