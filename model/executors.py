@@ -3,6 +3,9 @@
 One executor serves every command that runs many models (``tipline compare``, ``sweep``, ``equivalence``):
 :func:`open_executor` gives one and its number of parallel slots, :func:`map_unordered` keeps a bounded
 number of tasks in flight and yields results as they finish, :func:`progress_bar` shows rate and ETA.
+On the way out of :func:`open_executor` with an exception (Ctrl-C, SIGTERM under :func:`sigterm_as_exit`),
+worker processes are stopped rather than waited for; a Dask cluster is closed client first, then its
+workers, then its scheduler, so a good run ends without errors from workers that lost their scheduler.
 Worker processes (forkserver) import the calling script again: call these under
 ``if __name__ == "__main__":`` in a script.
 """
@@ -10,12 +13,16 @@ Worker processes (forkserver) import the calling script again: call these under
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from model.errors import BadInput
@@ -33,8 +40,60 @@ class InlineExecutor(Executor):
         return future
 
 
+#: Exit status of a command ended by SIGTERM (128 + 15), as a shell reports it.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived: raised in the main thread so that cleanup runs (workers stopped, results flushed)."""
+
+    def __init__(self) -> None:
+        super().__init__(EXIT_TERMINATED)
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (a SystemExit with code 143) in the main thread, as
+    Ctrl-C raises KeyboardInterrupt, so ``finally`` blocks and context managers clean up; further SIGTERMs
+    are ignored while they do. Outside the main thread (no signal handlers there) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _dask_slots(client: Any) -> int:
     return max(1, sum(client.nthreads().values()))
+
+
+def _close_dask(client: Any, cluster: Any) -> None:
+    """Client first (the scheduler forgets its results), then the local cluster's workers (closed, and waited
+    for), then its scheduler: no worker outlives the scheduler it sends heartbeats to."""
+    client.close()
+    if cluster is None:
+        return
+    with suppress(Exception):
+        cluster.scale(0)
+        deadline = time.monotonic() + 30
+        while cluster.workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+    cluster.close()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a local pool's worker processes now (on an interrupt), rather than waiting for their runs."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with suppress(Exception):
+            process.terminate()
 
 
 @contextmanager
@@ -55,8 +114,13 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         cluster = None
         try:
             if dask_local:
+                # No dashboard (its port 8787 may be taken: a warning); the cluster's own log lines are
+                # silenced: a worker closing while a heartbeat is in flight logs a harmless ERROR with a
+                # traceback. A failed run is recorded in its row; a lost worker stops the sweep with a message.
                 cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                       processes=True, host="127.0.0.1", dashboard_address=None)
+                                       processes=True, host="127.0.0.1", dashboard_address=None,
+                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                       silence_logs=logging.CRITICAL)
             client = Client(cluster if cluster is not None else scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
             if cluster is not None:
@@ -67,9 +131,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         try:
             yield client.get_executor(pure=False), _dask_slots(client)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            _close_dask(client, cluster)
         return
     workers = workers or os.cpu_count() or 1
     if workers == 1:
@@ -78,8 +140,11 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
     try:
         yield pool, workers
-    finally:
+    except BaseException:
+        _stop_workers(pool)  # interrupted (Ctrl-C, SIGTERM) or failed: do not wait for the runs in flight
         pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def map_unordered(executor: Executor, fn: Callable[[Any], Any], items: Iterable[Any],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from typing import Any
 
 from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, add_set_option, overrides_from, print_table
@@ -18,8 +19,11 @@ Runners: local processes by default (--workers, default all cores; 1 runs in thi
 Dask cluster with --scheduler tcp://HOST:8786 (start one with `dask scheduler` and `dask worker
 tcp://HOST:8786` on each machine, or dask-jobqueue on SLURM); a new local Dask cluster with --dask-local.
 Replication r uses the same seed at every design point, so results are identical whatever the runner.
+One writer at a time: the sweep locks DIR (DIR/.lock names its pid and host). SIGTERM or Ctrl-C stops
+the workers and keeps every finished chunk; --resume continues from whatever state a kill left.
 Exit codes: 0 all runs succeeded; 1 some runs failed (recorded with their error in the `error` column,
-the others finished); 2 bad input (nothing written)."""
+the others finished); 2 bad input (nothing written), a directory that does not verify against its
+manifest, or one in use by another sweep; 143 terminated by SIGTERM."""
 
 EQUIVALENCE_DESCRIPTION = """How many investigators (or analysts) would the BASELINE rule (default: 90-day preservation)
 need to lose no more evidence than the TARGET rule (default: REPORT Act one-year retention) with
@@ -37,6 +41,7 @@ no staffing level reaches the target (the answer is then "not reachable")."""
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from model.executors import EXIT_TERMINATED, Terminated
     from model.sweeps.designs import resolve_design
     from model.sweeps.spec import load_sweep
     from model.sweeps.sweep import run_sweep
@@ -56,8 +61,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.out is None:
         raise BadInput("--out DIR is required (or --dry-run)")
-    frame = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
-                      resume=args.resume, progress=args.progress, chunk_rows=args.chunk_rows)
+    try:
+        frame = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
+                          dask_local=args.dask_local, resume=args.resume, progress=args.progress,
+                          chunk_rows=args.chunk_rows)
+    except Terminated:
+        print(f"tipline: terminated (SIGTERM): workers stopped; the finished runs are stored in {args.out} "
+              "(tipline sweep ... --resume continues)", file=sys.stderr)
+        return EXIT_TERMINATED
     failed = frame.attrs["failed"]
     print(f"{spec.name}: {len(frame):,} of {design.runs:,} runs stored in {args.out} ({failed:,} failed)")
     if failed:
@@ -74,6 +85,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from model.sweeps.analysis import analyze_sweep, write_analysis
 
+    if args.rows < 0:
+        raise BadInput(f"--rows {args.rows}: must be 0 or more (design points to print)")
     tables = analyze_sweep(args.directory, args.metric, args.confidence)
     target = write_analysis(args.directory, tables)
     points = tables["points"]
