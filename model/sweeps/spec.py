@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.errors import validation_message
+from model.metrics import METRICS
 from model.scenarios import SCENARIO_DIR, ScenarioError, read_toml
 from model.schema import section_at
 
@@ -174,6 +175,9 @@ class SweepSpec(_Strict):
             raise ValueError(f"sobol samples must be a power of two (Sobol' sequence balance), got {self.samples}")
         if self.calc_second_order and self.design != "sobol":
             raise ValueError("calc_second_order applies to sobol designs only")
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(f"metrics: {unknown[0]!r} is not a summary metric (allowed: {', '.join(METRICS)})")
         return self
 
 
