@@ -3,9 +3,13 @@
 PRIM (the Patient Rule Induction Method; Friedman and Fisher 1999, Statistics and Computing 9:123), as
 kept in the EMA Workbench (``ema_workbench.analysis.prim``; Kwakkel 2017, Environmental Modelling &
 Software 96:239), peels the box of plausible values down to a region where the condition holds for most
-points. The box on the peeling trajectory with the largest coverage among those of density at least
-`min_density` is chosen. *Coverage*: the share of all points where the condition holds that lie in the
-box; *density*: the share of the box's points where it holds.
+points. With many assumptions and few points PRIM overfits, so it peels only the assumptions that matter
+most for the condition's outcome (:data:`MAX_DIMENSIONS`, ranked by partial rank correlation). The box on the
+peeling trajectory with the largest coverage among those of density at least `min_density` is chosen, and
+of its limits only those with a quasi-p-value below 0.05 are kept (the workbench's test that the limit
+raises the density), so a limit that small samples leave by chance is not reported; coverage and density
+are those of the reported region. *Coverage*: the share of all points where the condition holds that lie
+in the region; *density*: the share of the region's points where it holds.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from model.uncertainty.assumptions import Assumption
 #: ``rate_us_b>0.10``: an outcome of the study, a comparison and a number (shares as fractions).
 CONDITION = re.compile(r"^\s*(?P<outcome>[a-z_]+)\s*(?P<op>[<>])\s*(?P<value>[-+0-9.eE]+)\s*$")
 DEFAULT_CONDITION = "rate_us_b>0.10"
+#: PRIM peels at most this many assumptions: those with the largest partial rank correlation with the outcome.
+MAX_DIMENSIONS = 6
+#: A box limit is reported only if PRIM's quasi-p-value (a one-sided binomial test of the limit) is below this.
+SIGNIFICANT = 0.05
 
 
 @dataclass(frozen=True)
@@ -84,23 +92,27 @@ def discover(values: pd.DataFrame, holds: np.ndarray, assumptions: Mapping[str, 
     dense = trajectory[trajectory["density"] >= min_density]
     chosen = int(dense["coverage"].idxmax()) if len(dense) else int(trajectory["density"].idxmax())
     limits, initial = box.box_lims[chosen], finder.box_init
-    conditions = []
-    for name in values.columns:
+    _, quasi_p = box.inspect(chosen, style="data")[0]
+    conditions, inside = [], np.ones(len(values), bool)
+    for name in quasi_p.index:           # the box's restricted dimensions
         low, high = float(limits[name].iloc[0]), float(limits[name].iloc[1])
-        low0, high0 = float(initial[name].iloc[0]), float(initial[name].iloc[1])
-        if low == low0 and high == high0:
-            continue
-        conditions.append({"parameter": name, "low": low, "high": high,
-                           "text": _words(assumptions[name], low, high, low > low0, high < high0)})
-    row = trajectory.loc[chosen]
-    found = {**base, "coverage": float(row["coverage"]), "density": float(row["density"]),
-             "mass": float(row["mass"]), "conditions": conditions}
+        p_low, p_high = (float(x) for x in quasi_p.loc[name].iloc[2:4])
+        cut_low = low > float(initial[name].iloc[0]) and p_low < SIGNIFICANT
+        cut_high = high < float(initial[name].iloc[1]) and p_high < SIGNIFICANT
+        if not (cut_low or cut_high):
+            continue   # unrestricted, or a restriction PRIM's quasi-p-value does not support
+        column = values[name].to_numpy(float)
+        inside &= (column >= low if cut_low else True) & (column <= high if cut_high else True)
+        conditions.append({"parameter": name, "low": low if cut_low else None, "high": high if cut_high else None,
+                           "text": _words(assumptions[name], low, high, cut_low, cut_high)})
+    found = {**base, "coverage": float(holds[inside].sum() / holds.sum()), "density": float(holds[inside].mean()),
+             "mass": float(inside.mean()), "conditions": conditions}
     if not conditions:
-        return {**found, "text": f"it holds at {share:.0%} of the points, spread over all plausible values: no "
-                                 f"region of the assumptions needs singling out"}
+        return {**found, "text": f"it holds at {share:.0%} of the points, and no region of the assumptions "
+                                 "concentrates it significantly (PRIM found none with quasi-p below 0.05)"}
     region = " and ".join(c["text"] for c in conditions)
-    return {**found, "text": f"when {region} (coverage {row['coverage']:.0%}: that share of the points where it "
-                             f"holds lie in this region; density {row['density']:.0%}: it holds at that share of "
+    return {**found, "text": f"when {region} (coverage {found['coverage']:.0%}: that share of the points where it "
+                             f"holds lie in this region; density {found['density']:.0%}: it holds at that share of "
                              f"the region's points)"}
 
 

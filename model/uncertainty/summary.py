@@ -13,7 +13,7 @@ import pandas as pd
 
 from model.atomic import write_file
 from model.uncertainty.assumptions import describe, value_at
-from model.uncertainty.discovery import DEFAULT_CONDITION, Condition, discover
+from model.uncertainty.discovery import DEFAULT_CONDITION, MAX_DIMENSIONS, Condition, discover
 from model.uncertainty.drivers import rank_drivers
 from model.uncertainty.study import OUTCOMES, Study, summary_counts
 
@@ -55,12 +55,22 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         "drivers_note": (f"{int(finite.sum())} points for {len(study.assumptions)} assumptions: fewer than four per "
                          "assumption, so the ranking is rough (see the intervals)"
                          if study.design == "lhs" and finite.sum() < 4 * len(study.assumptions) else ""),
-        "discovery": {"condition": str(rule),
-                      **discover(values[finite], rule.holds(points[finite]),
-                                 {a.name: a for a in study.assumptions}, min_density)},
+        "discovery": _discovery(study, rule, values, finite, min_density),
     }
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
+
+
+def _discovery(study: Study, rule: Condition, values: pd.DataFrame, finite: np.ndarray,
+               min_density: float) -> dict[str, Any]:
+    """PRIM over the assumptions that matter most for the condition's outcome (see :mod:`discovery`)."""
+    outcome = study.points[rule.outcome].to_numpy(float)
+    ok = finite & np.isfinite(outcome)
+    ranked = rank_drivers(study.names, study.unit[ok], outcome[ok], "lhs") if ok.sum() > len(study.names) + 3 else []
+    peeled = [d["parameter"] for d in ranked[:MAX_DIMENSIONS]] or study.names
+    found = discover(values.loc[ok, peeled].astype(float), rule.holds(study.points[ok]), {a.name: a for a in study.assumptions},
+                     min_density)
+    return {"condition": str(rule), "peeled": peeled, **found}
 
 
 def _drivers(study: Study, finite: np.ndarray, confidence: float) -> list[dict[str, Any]]:
