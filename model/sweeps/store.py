@@ -151,9 +151,10 @@ class ResultStore:
         return len(self._buffer)
 
     def flush(self) -> None:
-        """Write the buffered rows as the next chunk (atomically)."""
+        """Write the buffered rows as the next chunk (atomically), in run order."""
         if not self._buffer:
             return
+        self._buffer.sort(key=lambda row: row["run_id"])  # a chunk's rows in run order, whatever finished first
         table = pa.Table.from_pandas(pd.DataFrame(self._buffer), preserve_index=False)  # union of the rows' keys
         if "error" in table.column_names:  # text, even in a chunk where no run failed (not pyarrow's null type)
             table = table.set_column(table.column_names.index("error"), "error", table["error"].cast(pa.string()))
