@@ -104,6 +104,8 @@ def test_a_bad_set_names_the_option_and_key(override, fragments, tmp_path, capsy
     (["run", "x_platform", "--out", "{file}/sub"], "is a file, not a folder"),
     (["uncertainty", "x_platform", "--out", "{file}/sub"], "is a file, not a folder"),
     (["report", "{file}", "--out", "{file}/r.html"], "is a file, not a folder"),
+    (["sweep", "window_x_investigators", "--out", "/proc/tipline-test"], "cannot write in /proc"),
+    (["sweep", "window_x_investigators", "--out", "{file}/sub"], "is a file, not a folder"),
 ])
 def test_bad_options_exit_2_before_any_work(argv, fragment, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -115,6 +117,19 @@ def test_bad_options_exit_2_before_any_work(argv, fragment, tmp_path, capsys, mo
         code, err = exc.code, capsys.readouterr().err
     assert code == 2 and fragment in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("design", [
+    'design = "lhs"\nsamples = 10000000\n[[factors]]\nkey = "retention.window_days"\nlow = 30\nhigh = 730\n',
+    '[[factors]]\nkey = "retention.window_days"\nlow = 30\nhigh = 730\nlevels = 3\n'
+    '[[factors]]\nkey = "ncmec.analysts"\nlow = 1\nhigh = 10000\nlevels = 10000\n'
+    '[[factors]]\nkey = "law_enforcement.investigators"\nlow = 100\nhigh = 10000\nlevels = 10000\n',
+])
+def test_a_design_too_large_to_hold_is_refused_with_its_size_before_it_is_built(design, tmp_path, capsys):
+    path = tmp_path / "huge.toml"
+    path.write_text(f'base = "x_platform"\n{design}')
+    code, err = call(capsys, "sweep", str(path), "--dry-run")
+    assert code == 2 and "the design would make" in err and "at most 2,000,000" in err and str(path) in err
 
 
 # --- property-based: values drawn for every numeric parameter of the schema ---------------------------

@@ -10,9 +10,19 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
-from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, add_set_option, overrides_from, print_table
+from model.console import (
+    EXIT_ERROR,
+    EXIT_OK,
+    BadInput,
+    add_runner_options,
+    add_set_option,
+    check_writable,
+    overrides_from,
+    print_table,
+)
 
 SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, sobol_main); see docs/sweeps.md.
 Runners: local processes by default (--workers, default all cores; 1 runs in this process); an existing
@@ -61,6 +71,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.out is None:
         raise BadInput("--out DIR is required (or --dry-run)")
+    check_writable(Path(args.out))
     try:
         frame = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
                           dask_local=args.dask_local, resume=args.resume, progress=args.progress,

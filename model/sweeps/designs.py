@@ -20,6 +20,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,23 @@ def _prefixed(label: str, exc: ScenarioError) -> SweepError:
     return SweepError("\n".join(f"{label}: {line}" for line in lines))
 
 
+#: The most runs one sweep may have: its design is held in memory and in its manifest.
+MAX_RUNS = 2_000_000
+
+
+def planned_runs(spec: SweepSpec) -> int:
+    """Runs a sweep would make, counted before its points are built (a grid's product of levels; Sobol's
+    Saltelli N x (k + 2), or N x (2k + 2) with second-order indices)."""
+    k = len(spec.factors)
+    if spec.design == "grid":
+        points = math.prod(len(f.values) if f.values is not None else (f.levels or 1) for f in spec.factors)
+    elif spec.design == "sobol":
+        points = (spec.samples or 0) * (2 * k + 2 if spec.calc_second_order else k + 2)
+    else:
+        points = spec.samples or 0
+    return points * spec.replications
+
+
 def resolve_design(spec: SweepSpec, source: Path | str | None = None, overrides: Sequence[str] = ()) -> Design:
     """Load the base scenario, check every factor value alone against the schema, build the points.
 
@@ -172,6 +190,11 @@ def resolve_design(spec: SweepSpec, source: Path | str | None = None, overrides:
     schema rejects (e.g. a warm-up as long as the run) fails only its own runs, recorded as failed.
     """
     where = str(source) if source else f"sweep {spec.name or ''}".strip()
+    runs = planned_runs(spec)
+    if runs > MAX_RUNS:
+        raise SweepError(f"{where}: the design would make {runs:,} runs ({runs // spec.replications:,} points x "
+                         f"{spec.replications:,} replications); at most {MAX_RUNS:,} in one sweep (split it, or "
+                         "use fewer levels, samples or replications)")
     relative = Path(source).parent if source else None
     try:
         base_path = resolve_path(spec.base, relative_to=relative)
