@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def _names(text: str | None) -> list[str]:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from model.executors import EXIT_TERMINATED, Terminated
     from model.uncertainty import run_study, summarize, write_summary
     from model.uncertainty.discovery import DEFAULT_CONDITION
 
@@ -64,6 +66,10 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
                           progress=args.progress)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+    except Terminated:
+        stored = f"the finished runs are stored in {out} (add --resume to continue)" if out else "nothing was stored"
+        print(f"tipline: terminated (SIGTERM): workers stopped; {stored}", file=sys.stderr)
+        return EXIT_TERMINATED
     summary = summarize(study, args.condition or DEFAULT_CONDITION, args.min_density)
     if out is not None:
         write_summary(summary, out)
