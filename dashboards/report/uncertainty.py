@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from dashboards.report.style import LAYOUT, PALETTE, legend_below
 from model.sweeps.store import load_results
+from model.uncertainty.summary import signed
 
 DIFFERENCE_CAPTION = ("The US difference B - A (percentage points) at each draw of the plausible assumptions, both "
                       "rules run on the same seeds, with the 5th percentile (dashed), the median (solid) and the "
@@ -68,7 +69,7 @@ def difference_figure(result: UncertaintyResult) -> go.Figure:
         if d[key] is not None:
             fig.add_vline(x=100 * d[key], line_dash=dash, line_color=PALETTE[0])
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"dash": dash, "color": PALETTE[0]},
-                                     name=f"{label}: {100 * d[key]:+.1f} points"))
+                                     name=f"{label}: {signed(d[key])} points"))
     fig.update_layout(**LAYOUT, title="US evidence lost, B - A, over the plausible assumptions",
                       xaxis_title=f"difference (percentage points), B - A: {result.name}", yaxis_title="draws")
     legend_below(fig)

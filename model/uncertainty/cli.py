@@ -87,7 +87,7 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
                         ("difference_us", "US difference B - A"), ("rate_foreign_a", "foreign lost, A"),
                         ("rate_foreign_b", "foreign lost, B"), ("difference_foreign", "foreign difference B - A")):
         d = summary[name]
-        rows.append((label, *(f"{100 * d[k]:.1f}" if d[k] is not None else "-" for k in ("p05", "median", "p95",
+        rows.append((label, *(f"{round(100 * d[k], 1) + 0.0:.1f}" if d[k] is not None else "-" for k in ("p05", "median", "p95",
                                                                                           "mean"))))
     print_table(rows, ("outcome (%; differences in points)", "5%", "median", "95%", "mean"))
     print(f"\nDrivers of the US difference ({summary['drivers'][0]['method'] if summary['drivers'] else '-'}; "

@@ -97,7 +97,12 @@ def _share(d: dict[str, Any]) -> str:
 def _points(d: dict[str, Any]) -> str:
     if d["median"] is None:
         return "no result"
-    return f"{100 * d['median']:+.1f} points (5-95%: {100 * d['p05']:+.1f} to {100 * d['p95']:+.1f})"
+    return f"{signed(d['median'])} points (5-95%: {signed(d['p05'])} to {signed(d['p95'])})"
+
+
+def signed(share: float) -> str:
+    """A difference of shares in percentage points with its sign, one decimal (no "-0.0")."""
+    return f"{round(100 * share, 1) + 0.0:+.1f}"
 
 
 def headline(summary: dict[str, Any]) -> str:
