@@ -138,16 +138,23 @@ class Design:
 
 def unit_samples(spec: SweepSpec, seed: int) -> np.ndarray:
     """The lhs or sobol design on the unit cube, one row per point (deterministic for a seed)."""
-    d = len(spec.factors)
     assert spec.samples is not None
-    if spec.design == "lhs":
+    return unit_cube([f.column for f in spec.factors], spec.samples, spec.design, seed, spec.calc_second_order)
+
+
+def unit_cube(names: Sequence[str], samples: int, design: str, seed: int,
+              calc_second_order: bool = False) -> np.ndarray:
+    """`samples` Latin hypercube rows (``lhs``), or SALib's Saltelli rows for ``sobol`` (``samples * (k + 2)``,
+    or ``samples * (2k + 2)`` with second-order indices, for k names), in [0, 1); deterministic for a seed."""
+    d = len(names)
+    if design == "lhs":
         from scipy.stats import qmc
-        return qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(spec.samples)
+        return qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(samples)
     from SALib.sample import sobol
-    problem = {"num_vars": d, "names": [f.column for f in spec.factors], "bounds": [[0.0, 1.0]] * d}
+    problem = {"num_vars": d, "names": list(names), "bounds": [[0.0, 1.0]] * d}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SALib's notes on scrambling and skip_values
-        return sobol.sample(problem, spec.samples, calc_second_order=spec.calc_second_order, seed=seed)
+        warnings.simplefilter("ignore")  # SALib's notes on scrambling, skip_values and sample sizes
+        return sobol.sample(problem, samples, calc_second_order=calc_second_order, seed=seed)
 
 
 def design_points(spec: SweepSpec, seed: int) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from model.params import Scenario
 from model.schema import Parameter, parameters
+from model.sweeps.designs import unit_cube
 
 #: ``platforms[X].quality_signal`` -> array "platforms", entry "X", field "quality_signal".
 ENTRY = re.compile(r"^(?P<array>\w+)\[(?P<entry>[^\]]+)\]\.(?P<field>.+)$")
@@ -106,17 +106,9 @@ def choose(scenario_a: Scenario, scenario_b: Scenario, only: Sequence[str] = (),
 
 
 def unit_points(assumptions: Sequence[Assumption], samples: int, design: str, seed: int) -> np.ndarray:
-    """The design on the unit cube: `samples` Latin hypercube rows, or SALib's Saltelli rows for `sobol`
-    (``samples * (k + 2)`` rows for k assumptions)."""
-    d = len(assumptions)
-    if design == "lhs":
-        from scipy.stats import qmc
-        return qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(samples)
-    from SALib.sample import sobol
-    problem = {"num_vars": d, "names": [a.name for a in assumptions], "bounds": [[0.0, 1.0]] * d}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # SALib's notes on sample sizes that are not powers of two
-        return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    """The design on the unit cube, as a sweep draws it: `samples` Latin hypercube rows, or SALib's Saltelli
+    rows for `sobol` (``samples * (k + 2)`` rows for k assumptions)."""
+    return unit_cube([a.name for a in assumptions], samples, design, seed)
 
 
 def value_at(u: float, setting: Setting, scale: str, integer: bool) -> float | int:

@@ -117,9 +117,11 @@ def discover(values: pd.DataFrame, holds: np.ndarray, assumptions: Mapping[str, 
 
 
 def _words(assumption: Assumption, low: float, high: float, from_above: bool, from_below: bool) -> str:
-    unit = "" if assumption.unit in ("share", "") or assumption.unit.startswith("share") else f" {assumption.unit}"
+    share = assumption.unit.startswith("share")
+    unit = "" if share or not assumption.unit else f" {assumption.unit}"
+
     def number(x: float) -> str:
-        return f"{x:.0%}" if unit == "" and 0 <= x <= 1 and "share" in assumption.unit else f"{x:,.3g}{unit}"
+        return f"{x:.0%}" if share and 0 <= x <= 1 else f"{x:,.3g}{unit}"
     if from_above and from_below:
         return f"{assumption.name} is between {number(low)} and {number(high)}"
     if from_above:
