@@ -9,7 +9,8 @@ time (and the process's CPU time, less sensitive to other load on the machine) b
 and the run to the end (the drain included), not imports. The best of `--repeat` runs is reported for time,
 the largest for memory. With ``--baseline REF`` the revision REF is
 checked out into a temporary git worktree and every case is measured there too, alternating with this
-checkout run by run, so both see the same machine load; the table gives both and their ratio.
+checkout run by run (each going first every other round), so both see the same machine load; the table
+gives both, their ratio, and the median and range of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -63,10 +64,10 @@ def summarise(runs: list[dict]) -> dict:
 def measure(label: str, scenario: str, overrides: list[str], repeat: int, baseline: Path | None) -> dict:
     """Best wall time and largest peak memory of `repeat` fresh-process runs (and of the baseline's)."""
     runs: dict[str, list[dict]] = {"current": [], "baseline": []}
-    for _ in range(repeat):
-        runs["current"].append(run_once(ROOT, scenario, overrides))
-        if baseline is not None:
-            runs["baseline"].append(run_once(baseline, scenario, overrides))
+    for round_ in range(repeat):
+        order = [("current", ROOT), ("baseline", baseline)] if baseline is not None else [("current", ROOT)]
+        for name, source in order[::-1] if round_ % 2 else order:   # neither side always runs first
+            runs[name].append(run_once(source, scenario, overrides))
     row = {"case": label, "scenario": scenario, "overrides": overrides, "repeat": repeat,
            **summarise(runs["current"])}
     if baseline is not None:
@@ -74,6 +75,12 @@ def measure(label: str, scenario: str, overrides: list[str], repeat: int, baseli
         row["baseline"] = base
         row["speedup"] = round(base["wall_seconds"] / row["wall_seconds"], 2)
         row["speedup_cpu"] = round(base["cpu_seconds"] / row["cpu_seconds"], 2)
+        # Each round measures both revisions back to back: the spread of the per-round ratios says whether a
+        # speed-up stands out from the machine's noise (a best-of-5 alone has shown 15% gains that were not there).
+        ratios = sorted(b["cpu_seconds"] / c["cpu_seconds"] for b, c in zip(runs["baseline"], runs["current"],
+                                                                              strict=True))
+        row["speedup_cpu_rounds"] = {"median": round(ratios[len(ratios) // 2], 3),
+                                     "min": round(ratios[0], 3), "max": round(ratios[-1], 3)}
     print(json.dumps(row), flush=True)
     return row
 
