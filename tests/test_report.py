@@ -831,3 +831,21 @@ def test_an_uncertainty_study_gets_its_section_distribution_drivers_and_region(t
     region = next(t for t in report.tables if "discovered region" in t.title)
     assert "law_enforcement.drafting_hours is above" in region.frame["region"].iloc[0]
     assert not any(s.startswith(str(out / "a")) for s in report.sources)   # its sweeps are part of the study
+
+
+def test_an_uncertainty_study_conditioned_on_calibration_sets_both_answers_side_by_side(tmp_path):
+    from model.uncertainty import run_study, summarize, write_summary
+    from tests.test_uncertainty import arrests_follow_drafting
+
+    out = tmp_path / "unc"
+    study = run_study("x_platform", samples=20, only=["law_enforcement.drafting_hours"], workers=1,
+                      simulate=arrests_follow_drafting, out=out)
+    summary = summarize(study, calibration="2023")
+    write_summary(summary, out)
+    table = next(t for t in rp.build_report(out).tables if "draws that reproduce" in t.title)
+    kept = summary["calibrated"]["points"]
+    assert list(table.frame.columns) == ["outcome (median, 5-95%)", "all 20 draws", f"the {kept} that reproduce the arrests"]
+    assert table.frame.iloc[2, 0] == "US difference B - A (points)"
+    median = summary["calibrated"]["difference_us"]["median"]
+    assert table.frame.iloc[2, 2].startswith(f"{round(100 * median, 1) + 0.0:+.1f} (")
+    assert f"{kept} of 20" in table.caption

@@ -155,6 +155,37 @@ def _must_not_run(scenario, seed):
     raise AssertionError("a resumed study re-ran a stored run")
 
 
+def arrests_follow_drafting(scenario: Scenario, seed: int) -> tuple[None, dict]:
+    """The stand-in model, also making 1,500 arrests a year per drafting hour over its counted days."""
+    _, summary = drafting_only(scenario, seed)
+    counted = scenario.run.days - scenario.run.warmup_days
+    return None, {**summary, "arrests": 1_500 * scenario.law_enforcement.drafting_hours * counted / 365}
+
+
+def test_conditioned_on_calibration_only_the_draws_that_reproduce_the_published_arrests_count():
+    study = run_study("x_platform", samples=20, only=["law_enforcement.drafting_hours"], workers=1,
+                      simulate=arrests_follow_drafting)
+    block = summarize(study, calibration="2023")["calibrated"]
+    drafting = study.runs["a"].groupby("point")["law_enforcement.drafting_hours"].first().to_numpy()
+    # 10,800 arrests a year within 30%: 7,560 to 14,040, so 5.04 to 9.36 drafting hours
+    kept = (1_500 * drafting >= 0.7 * 10_800) & (1_500 * drafting <= 1.3 * 10_800)
+    assert 0 < kept.sum() < len(kept) and block["points"] == kept.sum() and block["of"] == 20
+    assert block["published"] == 10_800 and block["tolerance"] == "+-30%"
+    expected = study.points["difference_us"].to_numpy()[kept]
+    assert block["difference_us"]["median"] == pytest.approx(np.median(expected))
+    assert block["difference_us"]["n"] == kept.sum()
+    assert block["model_per_year"]["median"] == pytest.approx(np.median(1_500 * drafting))
+    assert "that reproduce the published arrests per year (ICAC FY2023) (10,800, +-30%)" in \
+        summarize(study, calibration="2023")["headline"]
+
+
+def test_an_unknown_calibration_regime_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["uncertainty", "x_platform", "-n", "40", "--calibration", "2025", "--out", str(tmp_path / "unc")])
+    assert stopped.value.code == 2 and "choose from '2023', '2024'" in capsys.readouterr().err
+    assert not (tmp_path / "unc").exists()
+
+
 # --- the command ---------------------------------------------------------------------------------------------
 
 

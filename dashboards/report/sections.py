@@ -244,6 +244,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         DIFFERENCE_CAPTION,
         DRIVERS_CAPTION,
         REGION_CAPTION,
+        calibrated_rows,
         difference_figure,
         drivers_figure,
         region_figure,
@@ -264,6 +265,13 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
                   else "no region to find."))
     parts.tables.append(Table(f"Where {found['condition']}: the discovered region", region_rows(result),
                               caption=caption, text=True))
+    if "calibrated" in summary:
+        block = summary["calibrated"]
+        parts.tables.append(Table(
+            f"The answer among the draws that reproduce the {block['target']}", calibrated_rows(result), text=True,
+            caption=(f"Draws whose A runs ({block['measured_on']}) make the published {block['published']:,.0f} a "
+                     f"year within {block['tolerance']} ({block['source']}): {block['points']} of {block['of']}. "
+                     "A one-target filter, the first step of history matching.")))
 
 
 def _sections(found: Inputs) -> Parts:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from model.calibration import REGIMES
 from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, check_out_dir, overrides_from, print_table
 
 DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
@@ -70,7 +71,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         stored = f"the finished runs are stored in {out} (add --resume to continue)" if out else "nothing was stored"
         print(f"tipline: terminated (SIGTERM): workers stopped; {stored}", file=sys.stderr)
         return EXIT_TERMINATED
-    summary = summarize(study, args.condition or DEFAULT_CONDITION, args.min_density)
+    summary = summarize(study, args.condition or DEFAULT_CONDITION, args.min_density, calibration=args.calibration)
     if out is not None:
         write_summary(summary, out)
     if args.json:
@@ -99,12 +100,28 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
                  for d in summary["drivers"][:10]], ("assumption", "value", "interval"))
     found = summary["discovery"]
     print(f"\nWhere {found['condition']} ({found['share']:.0%} of the points): {found['text']}")
+    if "calibrated" in summary:
+        _print_calibrated(summary["calibrated"])
     if summary["held"]:
         print(f"Held at each scenario's value: {', '.join(summary['held'])}")
     if summary["failed_runs"]:
         print(f"{summary['failed_runs']} runs failed; their points are left out (see the sweeps' error column)")
     if out is not None:
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
+
+
+def _print_calibrated(block: dict[str, Any]) -> None:
+    model = block["model_per_year"]
+    spread = "-" if model["median"] is None else (f"{model['median']:,.0f} (5-95%: {model['p05']:,.0f} to "
+                                                  f"{model['p95']:,.0f})")
+    print(f"\nConditioned on calibration ({block['regime']}): {block['points']} of {block['of']} draws make the "
+          f"{block['target']} within {block['tolerance']} of {block['published']:,.0f} ({block['source']}); "
+          f"over all draws A makes {spread} a year.")
+    if block["points"]:
+        print_table([(label, *(f"{round(100 * block[name][k], 1) + 0.0:.1f}" for k in ("p05", "median", "p95", "mean")))
+                     for name, label in (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
+                                         ("difference_us", "US difference B - A"))],
+                    ("over those draws (%; points)", "5%", "median", "95%", "mean"))
 
 
 def register(commands: Any) -> None:
@@ -131,6 +148,10 @@ def register(commands: Any) -> None:
                           "and the foreign ones")
     unc.add_argument("--min-density", type=float, default=0.8,
                      help="the region's least density: share of its points where the condition holds (default 0.8)")
+    unc.add_argument("--calibration", choices=REGIMES, metavar="REGIME",
+                     help="also give the answer over the draws whose A runs make the published ICAC arrests of "
+                          "REGIME within the calibration's tolerance (2023: 10,800 a year; 2024: 12,600; both "
+                          "+-30%%): the answer conditioned on what was observed. Meant for national scenarios")
     unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")
     unc.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only")
     unc.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only")

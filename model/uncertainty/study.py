@@ -43,6 +43,7 @@ class Study:
     unit: np.ndarray                      # one row per point, one column per assumption, in [0, 1)
     points: pd.DataFrame                  # per point: rate_us_a, rate_us_b, difference_us, ... (replication means)
     failed: int = 0
+    counted_days: int = 365               # side A's counted days (run.days - run.warmup_days): flows per year
     out: Path | None = None
     runs: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -101,7 +102,8 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
         runs[label] = frame
     return Study(a=scenario_a.name, b=scenario_b.name, design=design, samples=samples, replications=replications,
                  seed=root, assumptions=assumptions, held=held, settings_a=side_a, unit=unit,
-                 points=point_outcomes(runs["a"], runs["b"], len(unit)), failed=failed, out=out, runs=runs)
+                 points=point_outcomes(runs["a"], runs["b"], len(unit)), failed=failed,
+                 counted_days=scenario_a.run.days - scenario_a.run.warmup_days, out=out, runs=runs)
 
 
 def point_outcomes(runs_a: pd.DataFrame, runs_b: pd.DataFrame, n_points: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from model.atomic import write_file
 from model.uncertainty.assumptions import describe, value_at
+from model.uncertainty.calibrated import check
 from model.uncertainty.discovery import DEFAULT_CONDITION, MAX_DIMENSIONS, Condition, discover
 from model.uncertainty.drivers import rank_drivers
 from model.uncertainty.study import OUTCOMES, Study, summary_counts
@@ -38,9 +39,11 @@ def assumption_values(study: Study) -> pd.DataFrame:
 
 
 def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: float = 0.8,
-              confidence: float = 0.95) -> dict[str, Any]:
+              confidence: float = 0.95, calibration: str | None = None) -> dict[str, Any]:
     """The study's ``summary.json``: sizes, the assumptions varied and held, each outcome's distribution,
-    the drivers of the US difference and the region where `condition` holds."""
+    the drivers of the US difference and the region where `condition` holds; with `calibration` (a regime,
+    e.g. ``"2023"``), also each outcome's distribution over the draws whose A runs reproduce that regime's
+    published ICAC arrests (:mod:`model.uncertainty.calibrated`)."""
     points = study.points
     finite = np.isfinite(points["difference_us"].to_numpy(float))
     rule = Condition.parse(condition, DESCRIBED)
@@ -57,6 +60,10 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
                          if study.design == "lhs" and finite.sum() < 4 * len(study.assumptions) else ""),
         "discovery": _discovery(study, rule, values, finite, min_density),
     }
+    if calibration is not None:
+        meta, keep = check(study, calibration)
+        summary["calibrated"] = {**meta, **{name: distribution(points[name].to_numpy(float)[keep])
+                                            for name in DESCRIBED}}
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
 
@@ -117,7 +124,17 @@ def headline(summary: dict[str, Any]) -> str:
             f"{summary['b']} {_share(summary['rate_us_b'])}; difference B - A {_points(summary['difference_us'])}. "
             f"Foreign: {_share(summary['rate_foreign_a'])} and {_share(summary['rate_foreign_b'])}. "
             f"What drives the US difference ({summary['drivers'][0]['method']}): {top}. "
-            f"Where {region}.")
+            f"Where {region}.{_calibrated_sentence(summary.get('calibrated'))}")
+
+
+def _calibrated_sentence(block: dict[str, Any] | None) -> str:
+    if block is None:
+        return ""
+    kept = f"{block['points']} of {block['of']} draws"
+    published = f"published {block['target']} ({block['published']:,.0f}, {block['tolerance']})"
+    if not block["points"]:
+        return f" None of the {block['of']} draws reproduces the {published}."
+    return f" Among the {kept} that reproduce the {published}, the US difference is {_points(block['difference_us'])}."
 
 
 def write_summary(summary: dict[str, Any], out: Path) -> Path:
