@@ -13,9 +13,7 @@ included) for the full model; reports a second count model construction and the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -54,16 +52,11 @@ def figure(series: dict[str, list[tuple[float, float]]]) -> go.Figure:
 
 
 def write_svg(fig: go.Figure, out: Path) -> None:
-    import kaleido
+    """The chart as SVG, drawn like the report's static figures (local Chromium, MathJax off)."""
+    from dashboards.report.page import draw_static
 
-    if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
-        os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
-
-    async def draw() -> bytes:
-        async with kaleido.Kaleido(mathjax=False) as session:
-            return await session.calc_fig(fig.to_plotly_json(), opts={"format": "svg", "width": 820, "height": 480})
-
-    out.write_bytes(asyncio.run(draw()))
+    opts = {"format": "svg", "width": fig.layout.width, "height": fig.layout.height}
+    out.write_bytes(draw_static([(out.name, fig.to_plotly_json(), opts)])[out.name])
 
 
 def main() -> None:

@@ -112,10 +112,6 @@ def plain_json(obj: Any) -> Any:
 def render_figures(report: Report, formats: tuple[str, ...] = FORMATS, scale: float = 2.0) -> dict[str, bytes]:
     """Every figure as static files (``<name>.<format>`` -> bytes), drawn in one kaleido session with the local
     Chromium (MathJax off). PNG is drawn at `scale` times the figure's size."""
-    import kaleido
-
-    if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
-        os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
     specs = []
     for item in report.figures:
         fig = item.figure.to_plotly_json()
@@ -123,6 +119,16 @@ def render_figures(report: Report, formats: tuple[str, ...] = FORMATS, scale: fl
         height = item.figure.layout.height or LAYOUT["height"]
         specs += [(f"{item.name}.{fmt}", fig, {"format": fmt, "width": width, "height": height,
                                                "scale": scale if fmt == "png" else 1}) for fmt in formats]
+    return draw_static(specs)
+
+
+def draw_static(specs: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, bytes]:
+    """Static images (name -> bytes) of plotly figures (``(name, figure JSON, kaleido options)``), drawn in one
+    kaleido session with the local Chromium (``$BROWSER_PATH``, default ``/usr/bin/chromium``), MathJax off."""
+    import kaleido
+
+    if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
+        os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
 
     async def draw() -> dict[str, bytes]:
         async with kaleido.Kaleido(mathjax=False) as session:
