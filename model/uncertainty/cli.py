@@ -83,14 +83,12 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 def _print(summary: dict[str, Any], out: Path | None) -> None:
     print(summary["headline"] + "\n")
-    rows = []
-    for name, label in (("rate_us_a", f"US lost, A = {summary['a']}"), ("rate_us_b", f"US lost, B = {summary['b']}"),
-                        ("difference_us", "US difference B - A"), ("rate_foreign_a", "foreign lost, A"),
-                        ("rate_foreign_b", "foreign lost, B"), ("difference_foreign", "foreign difference B - A")):
-        d = summary[name]
-        rows.append((label, *(f"{round(100 * d[k], 1) + 0.0:.1f}" if d[k] is not None else "-" for k in ("p05", "median", "p95",
-                                                                                          "mean"))))
-    print_table(rows, ("outcome (%; differences in points)", "5%", "median", "95%", "mean"))
+    print_table(_outcome_rows(summary, (("rate_us_a", f"US lost, A = {summary['a']}"),
+                                        ("rate_us_b", f"US lost, B = {summary['b']}"),
+                                        ("difference_us", "US difference B - A"), ("rate_foreign_a", "foreign lost, A"),
+                                        ("rate_foreign_b", "foreign lost, B"),
+                                        ("difference_foreign", "foreign difference B - A"))),
+                ("outcome (%; differences in points)", "5%", "median", "95%", "mean"))
     print(f"\nDrivers of the US difference ({summary['drivers'][0]['method'] if summary['drivers'] else '-'}; "
           f"{summary['confidence']:.0%} interval):")
     if summary["drivers_note"]:
@@ -118,10 +116,16 @@ def _print_calibrated(block: dict[str, Any]) -> None:
           f"{block['target']} within {block['tolerance']} of {block['published']:,.0f} ({block['source']}); "
           f"over all draws A makes {spread} a year.")
     if block["points"]:
-        print_table([(label, *(f"{round(100 * block[name][k], 1) + 0.0:.1f}" for k in ("p05", "median", "p95", "mean")))
-                     for name, label in (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
-                                         ("difference_us", "US difference B - A"))],
+        print_table(_outcome_rows(block, (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
+                                          ("difference_us", "US difference B - A"))),
                     ("over those draws (%; points)", "5%", "median", "95%", "mean"))
+
+
+def _outcome_rows(distributions: dict[str, Any], labels: tuple[tuple[str, str], ...]) -> list[tuple[str, ...]]:
+    """One row per outcome (name, label): its 5%, median, 95% and mean in % (differences in points), "-" if none."""
+    return [(label, *(f"{round(100 * distributions[name][k], 1) + 0.0:.1f}" if distributions[name][k] is not None
+                      else "-" for k in ("p05", "median", "p95", "mean")))
+            for name, label in labels]
 
 
 def register(commands: Any) -> None:

@@ -61,9 +61,9 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         "discovery": _discovery(study, rule, values, finite, min_density),
     }
     if calibration is not None:
-        meta, keep = check(study, calibration)
-        summary["calibrated"] = {**meta, **{name: distribution(points[name].to_numpy(float)[keep])
-                                            for name in DESCRIBED}}
+        meta, keep, per_year = check(study, calibration)
+        summary["calibrated"] = {**meta, "model_per_year": distribution(per_year),
+                                 **{name: distribution(points[name].to_numpy(float)[keep]) for name in DESCRIBED}}
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
 
