@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import BadInput
+from model.scenarios import Override
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -57,9 +58,9 @@ def overrides_from(args: argparse.Namespace) -> list[str]:
     """The ``--set`` overrides, with ``--seed`` and ``--days`` where the command has them."""
     extra = list(getattr(args, "set", None) or [])
     if getattr(args, "seed", None) is not None:
-        extra.append(f"run.seed={args.seed}")
+        extra.append(Override(f"run.seed={args.seed}", f"--seed {args.seed}"))
     if getattr(args, "days", None) is not None:
-        extra.append(f"run.days={args.days}")
+        extra.append(Override(f"run.days={args.days}", f"--days {args.days}"))
     return extra
 
 

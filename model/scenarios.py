@@ -138,6 +138,18 @@ def _allowed_keys(section: type[BaseModel]) -> str:
     return ", ".join(section.model_fields)
 
 
+class Override(str):
+    """A ``key=value`` override given by an option other than ``--set`` (``--days 5`` is ``run.days=5``):
+    validation errors name the option the user typed."""
+
+    origin: str
+
+    def __new__(cls, text: str, origin: str) -> Override:
+        override = super().__new__(cls, text)
+        override.origin = origin
+        return override
+
+
 def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
     """Set one dotted override in the merged table, checking the path against the schema."""
     path, value = parse_override(text)
@@ -173,7 +185,7 @@ def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
         child = section_of(field.annotation)
         if last:
             node[key] = value
-            _record(value, tuple(resolved), origins, f"--set {text}")
+            _record(value, tuple(resolved), origins, getattr(text, "origin", f"--set {text}"))
             return
         if child is None:
             raise ScenarioError(f"--set {text}: '{'.'.join(resolved)}' is a value, not a table")

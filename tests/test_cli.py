@@ -124,6 +124,13 @@ def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, args):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("option", "typed"), [(["--days", "5"], "--days 5"), (["--seed", "-3"], "--seed -3")])
+def test_a_bad_days_or_seed_is_reported_as_the_option_typed(option, typed, capsys):
+    assert main(["run", "x_platform", *option]) == 2
+    err = capsys.readouterr().err
+    assert f"{typed}:" in err and "--set" not in err
+
+
 def test_argparse_usage_errors_also_exit_2():
     assert tipline("run").returncode == 2
     assert tipline("frobnicate").returncode == 2
