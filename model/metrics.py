@@ -76,6 +76,8 @@ def _metrics() -> list[Metric]:
         Metric("undecided", "reports", "counted reports still waiting when the drain cap was reached (overload)"),
         Metric("median_days_to_legal_process", "days", "median days to legal process, both routes"),
         Metric("p90_days_to_legal_process", "days", "90th percentile, both routes"),
+        Metric("investigations_us", "reports",
+               "investigations taken on: actionable US referrals reviewed on counted days (as tipline calibration)"),
         Metric("arrests", "arrests", "arrests made on counted days"),
     ]
     for prefix, label in (("evidence_lost_at_", "all routes"), ("evidence_lost_us_at_", "US")):

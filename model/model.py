@@ -152,6 +152,7 @@ class RetentionModel(mesa.Model):
         run = self.params.run
         if run.warmup_days < day <= run.days:
             out.arrests += self.lab.arrests_today
+            out.investigations_us += self.casework.investigations_us_today
         self._record(day, *before)
         self.running = not (day >= run.days and (out.undecided == 0 or self.drain_days >= run.drain_max_days))
 

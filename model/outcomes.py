@@ -86,6 +86,7 @@ class Outcomes:
         self.days_to_review = _per_route()      # their summed days from arrival at the agency to review
         self.isp_logs_lost = 0
         self.arrests = 0               # arrests made on counted days (any report)
+        self.investigations_us = 0     # actionable US referrals reviewed on counted days (any report)
         self.open_other = 0            # counted reports that need no legal process, not yet decided
         self.expiring = np.zeros((2, len(Stage), horizon + 1), np.int64)
         self.served_on = np.zeros((2, horizon + 1), np.int64)
@@ -253,6 +254,7 @@ class Outcomes:
             "undecided": self.undecided,
             "median_days_to_legal_process": self._quantile(0.5),
             "p90_days_to_legal_process": self._quantile(0.9),
+            "investigations_us": self.investigations_us,
             "arrests": self.arrests,
         })
         for stage, name in zip(Stage, STAGE_NAMES, strict=True):

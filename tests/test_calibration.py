@@ -45,6 +45,9 @@ def test_measure_counts_flows_on_a_small_run():
     assert m["investigations"] == pytest.approx(400 * 0.85 * 0.11 * 0.7 * 0.3 * 365, rel=0.1)
     assert m["arrests"] > 0 and m["urgent"] > 0
     assert m["referred_us"] == pytest.approx(m["counted_summary"]["referred_us"] / years)
+    # a run's summary counts investigations and arrests over the same days as the daily series
+    assert m["investigations"] == m["counted_summary"]["investigations_us"] / years
+    assert m["arrests"] == m["counted_summary"]["arrests"] / years
 
 
 @pytest.mark.slow

@@ -844,8 +844,9 @@ def test_an_uncertainty_study_conditioned_on_calibration_sets_both_answers_side_
     write_summary(summary, out)
     table = next(t for t in rp.build_report(out).tables if "draws that reproduce" in t.title)
     kept = summary["calibrated"]["points"]
-    assert list(table.frame.columns) == ["outcome (median, 5-95%)", "all 20 draws", f"the {kept} that reproduce the arrests"]
+    assert list(table.frame.columns) == ["outcome (median, 5-95%)", "all 20 draws", f"the {kept} that reproduce the ICAC arrests"]
     assert table.frame.iloc[2, 0] == "US difference B - A (points)"
     median = summary["calibrated"]["difference_us"]["median"]
     assert table.frame.iloc[2, 2].startswith(f"{round(100 * median, 1) + 0.0:+.1f} (")
-    assert f"{kept} of 20" in table.caption
+    assert f"{kept} of 20 (ICAC arrests alone: {kept})" in table.caption
+    assert "Not in these runs' summaries (made by an earlier version): ICAC investigations." in table.caption

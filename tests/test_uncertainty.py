@@ -170,13 +170,41 @@ def test_conditioned_on_calibration_only_the_draws_that_reproduce_the_published_
     # 10,800 arrests a year within 30%: 7,560 to 14,040, so 5.04 to 9.36 drafting hours
     kept = (1_500 * drafting >= 0.7 * 10_800) & (1_500 * drafting <= 1.3 * 10_800)
     assert 0 < kept.sum() < len(kept) and block["points"] == kept.sum() and block["of"] == 20
-    assert block["published"] == 10_800 and block["tolerance"] == "+-30%"
+    [arrests] = block["targets"]   # the stand-in's runs have no investigations: conditioned on arrests alone
+    assert block["not_measured"] == ["ICAC investigations"] and block["target"] == "ICAC arrests"
+    assert arrests["published"] == 10_800 and arrests["tolerance"] == "+-30%" and arrests["points"] == kept.sum()
     expected = study.points["difference_us"].to_numpy()[kept]
     assert block["difference_us"]["median"] == pytest.approx(np.median(expected))
     assert block["difference_us"]["n"] == kept.sum()
-    assert block["model_per_year"]["median"] == pytest.approx(np.median(1_500 * drafting))
-    assert "that reproduce the published arrests per year (ICAC FY2023) (10,800, +-30%)" in \
+    assert arrests["model_per_year"]["median"] == pytest.approx(np.median(1_500 * drafting))
+    assert "that reproduce the published ICAC arrests (10,800 a year, +-30%)" in \
         summarize(study, calibration="2023")["headline"]
+
+
+def investigations_follow_review(scenario: Scenario, seed: int) -> tuple[None, dict]:
+    """The stand-in above, whose investigations a year also follow the review hours (60,000 per hour)."""
+    _, summary = arrests_follow_drafting(scenario, seed)
+    counted = scenario.run.days - scenario.run.warmup_days
+    return None, {**summary, "investigations_us": 60_000 * scenario.law_enforcement.review_hours * counted / 365}
+
+
+def test_conditioned_on_calibration_a_draw_must_reproduce_both_investigations_and_arrests():
+    study = run_study("x_platform", samples=40, only=["law_enforcement.drafting_hours", "law_enforcement.review_hours"],
+                      workers=1, simulate=investigations_follow_review)
+    block = summarize(study, calibration="2023")["calibrated"]
+    first = study.runs["a"].groupby("point").first()
+    arrests = 1_500 * first["law_enforcement.drafting_hours"].to_numpy()
+    investigations = 60_000 * first["law_enforcement.review_hours"].to_numpy()
+    arrests_ok = np.abs(arrests - 10_800) <= 0.3 * 10_800
+    investigations_ok = np.abs(investigations - 184_700) <= 0.25 * 184_700
+    both = arrests_ok & investigations_ok
+    assert 0 < both.sum() < min(arrests_ok.sum(), investigations_ok.sum())   # each target removes draws
+    assert block["points"] == both.sum() and not block["not_measured"]
+    assert [(t["key"], t["points"]) for t in block["targets"]] == [("investigations_us", investigations_ok.sum()),
+                                                                    ("arrests", arrests_ok.sum())]
+    assert block["rate_us_a"]["median"] == pytest.approx(np.median(study.points["rate_us_a"].to_numpy()[both]))
+    assert ("published ICAC investigations (184,700 a year, +-25%) and ICAC arrests (10,800, +-30%)"
+            in summarize(study, calibration="2023")["headline"])
 
 
 def test_an_unknown_calibration_regime_is_refused(tmp_path, capsys):

@@ -244,6 +244,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         DIFFERENCE_CAPTION,
         DRIVERS_CAPTION,
         REGION_CAPTION,
+        calibrated_caption,
         calibrated_rows,
         difference_figure,
         drivers_figure,
@@ -269,9 +270,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         block = summary["calibrated"]
         parts.tables.append(Table(
             f"The answer among the draws that reproduce the {block['target']}", calibrated_rows(result), text=True,
-            caption=(f"Draws whose A runs ({block['measured_on']}) make the published {block['published']:,.0f} a "
-                     f"year within {block['tolerance']} ({block['source']}): {block['points']} of {block['of']}. "
-                     "A one-target filter, the first step of history matching.")))
+            caption=calibrated_caption(block)))
 
 
 def _sections(found: Inputs) -> Parts:

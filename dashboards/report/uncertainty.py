@@ -4,7 +4,8 @@ plausible assumptions, what drives it, and where a condition holds.
 Figures: the distribution of the US difference B - A over the design's points (with the 5-95% range), the
 drivers as a tornado of their signed importance with intervals, and the two leading drivers' values at every
 point, marked where the discovered condition holds. A table lists the discovered region; with ``--calibration``,
-another sets the answer over every draw beside the answer over the draws that reproduce the published arrests.
+another sets the answer over every draw beside the answer over the draws that reproduce the published ICAC
+investigations and arrests.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 
 from dashboards.report.style import LAYOUT, PALETTE, legend_below
 from model.sweeps.store import load_results
+from model.uncertainty.calibrated import published_text
 from model.uncertainty.summary import signed
 
 DIFFERENCE_CAPTION = ("The US difference B - A (percentage points) at each draw of the plausible assumptions, both "
@@ -123,6 +125,17 @@ def region_rows(result: UncertaintyResult) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"assumption": "-", "region": found["text"]}])
 
 
+def calibrated_caption(block: dict[str, Any]) -> str:
+    """Which draws the calibrated table keeps, and by which targets."""
+    each = "; ".join(f"{t['name']} alone: {t['points']}" for t in block["targets"])
+    missing = (f" Not in these runs' summaries (made by an earlier version): {', '.join(block['not_measured'])}."
+               if block["not_measured"] else "")
+    return (f"Draws whose A runs ({block['measured_on']}) make the published {published_text(block)} within "
+            f"tolerance: {block['points']} of {block['of']} ({each}). Sources: "
+            f"{'; '.join(t['source'] for t in block['targets'])}. A rejection filter on the calibration targets, "
+            f"the first step of history matching.{missing}")
+
+
 def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:
     """The US outcomes over every draw and over the draws that reproduce the calibration target (text cells)."""
     block = result.summary["calibrated"]
@@ -135,7 +148,7 @@ def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:
         return f"{100 * d['median']:.1f}% ({100 * d['p05']:.1f}% to {100 * d['p95']:.1f}%)"
 
     rows = [{"outcome (median, 5-95%)": label, f"all {block['of']} draws": cell(result.summary[name], diff),
-             f"the {block['points']} that reproduce the arrests": cell(block[name], diff)}
+             f"the {block['points']} that reproduce the {block['target']}": cell(block[name], diff)}
             for name, label, diff in (("rate_us_a", f"US lost, A = {result.summary['a']}", False),
                                       ("rate_us_b", f"US lost, B = {result.summary['b']}", False),
                                       ("difference_us", "US difference B - A (points)", True))]

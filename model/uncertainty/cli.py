@@ -14,6 +14,7 @@ from typing import Any
 
 from model.calibration import REGIMES
 from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, check_out_dir, overrides_from, print_table
+from model.uncertainty.calibrated import published_text
 
 DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
 (`tipline params` shows them; most are assumptions), run A and B at each point on the same seeds (common
@@ -109,12 +110,16 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
 
 
 def _print_calibrated(block: dict[str, Any]) -> None:
-    model = block["model_per_year"]
-    spread = "-" if model["median"] is None else (f"{model['median']:,.0f} (5-95%: {model['p05']:,.0f} to "
-                                                  f"{model['p95']:,.0f})")
-    print(f"\nConditioned on calibration ({block['regime']}): {block['points']} of {block['of']} draws make the "
-          f"{block['target']} within {block['tolerance']} of {block['published']:,.0f} ({block['source']}); "
-          f"over all draws A makes {spread} a year.")
+    print(f"\nConditioned on calibration ({block['regime']}): {block['points']} of {block['of']} draws make "
+          f"{published_text(block)} within tolerance.")
+    for entry in block["targets"]:
+        model = entry["model_per_year"]
+        spread = "-" if model["median"] is None else (f"{model['median']:,.0f} (5-95%: {model['p05']:,.0f} to "
+                                                      f"{model['p95']:,.0f})")
+        print(f"  {entry['name']}: {entry['points']} draws within {entry['tolerance']} of {entry['published']:,.0f} "
+              f"({entry['source']}); over all draws A makes {spread} a year.")
+    if block["not_measured"]:
+        print(f"  Not in these runs' summaries (made by an earlier version): {', '.join(block['not_measured'])}.")
     if block["points"]:
         print_table(_outcome_rows(block, (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
                                           ("difference_us", "US difference B - A"))),
@@ -153,9 +158,10 @@ def register(commands: Any) -> None:
     unc.add_argument("--min-density", type=float, default=0.8,
                      help="the region's least density: share of its points where the condition holds (default 0.8)")
     unc.add_argument("--calibration", choices=REGIMES, metavar="REGIME",
-                     help="also give the answer over the draws whose A runs make the published ICAC arrests of "
-                          "REGIME within the calibration's tolerance (2023: 10,800 a year; 2024: 12,600; both "
-                          "+-30%%): the answer conditioned on what was observed. Meant for national scenarios")
+                     help="also give the answer over the draws whose A runs make both the published ICAC "
+                          "investigations and arrests of REGIME within the calibration's tolerances (2023: 184,700 "
+                          "and 10,800 a year; 2024: 203,467 and 12,600; +-25%% and +-30%%): the answer conditioned on "
+                          "what was observed. Meant for national scenarios")
     unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")
     unc.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only")
     unc.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from model.atomic import write_file
 from model.uncertainty.assumptions import describe, value_at
-from model.uncertainty.calibrated import check
+from model.uncertainty.calibrated import check, published_text
 from model.uncertainty.discovery import DEFAULT_CONDITION, MAX_DIMENSIONS, Condition, discover
 from model.uncertainty.drivers import rank_drivers
 from model.uncertainty.study import OUTCOMES, Study, summary_counts
@@ -43,7 +43,7 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
     """The study's ``summary.json``: sizes, the assumptions varied and held, each outcome's distribution,
     the drivers of the US difference and the region where `condition` holds; with `calibration` (a regime,
     e.g. ``"2023"``), also each outcome's distribution over the draws whose A runs reproduce that regime's
-    published ICAC arrests (:mod:`model.uncertainty.calibrated`)."""
+    published ICAC investigations and arrests (:mod:`model.uncertainty.calibrated`)."""
     points = study.points
     finite = np.isfinite(points["difference_us"].to_numpy(float))
     rule = Condition.parse(condition, DESCRIBED)
@@ -62,8 +62,9 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
     }
     if calibration is not None:
         meta, keep, per_year = check(study, calibration)
-        summary["calibrated"] = {**meta, "model_per_year": distribution(per_year),
-                                 **{name: distribution(points[name].to_numpy(float)[keep]) for name in DESCRIBED}}
+        for entry in meta["targets"]:
+            entry["model_per_year"] = distribution(per_year[entry["key"]])
+        summary["calibrated"] = {**meta, **{name: distribution(points[name].to_numpy(float)[keep]) for name in DESCRIBED}}
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
 
@@ -131,7 +132,7 @@ def _calibrated_sentence(block: dict[str, Any] | None) -> str:
     if block is None:
         return ""
     kept = f"{block['points']} of {block['of']} draws"
-    published = f"published {block['target']} ({block['published']:,.0f}, {block['tolerance']})"
+    published = f"published {published_text(block)}"
     if not block["points"]:
         return f" None of the {block['of']} draws reproduces the {published}."
     return f" Among the {kept} that reproduce the {published}, the US difference is {_points(block['difference_us'])}."
