@@ -111,6 +111,22 @@ def test_when_the_answer_depends_on_one_assumption_it_is_ranked_first_and_inert_
     assert summary["difference_us"]["median"] < 0 and summary["rate_us_b"]["p95"] < 0.06
 
 
+def test_a_sobol_study_with_a_failed_point_ranks_drivers_by_partial_rank_correlation_and_says_why():
+    def fails_once(scenario: Scenario, seed: int) -> tuple[None, dict]:
+        if scenario.law_enforcement.drafting_hours == failing:
+            raise RuntimeError("boom")
+        return drafting_only(scenario, seed)
+
+    first = run_study("x_platform", samples=64, design="sobol", only=THREE, workers=1, simulate=drafting_only)
+    failing = first.runs["a"]["law_enforcement.drafting_hours"].iloc[5]
+    study = run_study("x_platform", samples=64, design="sobol", only=THREE, workers=1, simulate=fails_once)
+    summary = summarize(study)
+    assert summary["drivers"][0]["method"] == "partial rank correlation (PRCC)"
+    assert summary["drivers"][0]["parameter"] == "law_enforcement.drafting_hours"
+    assert summary["drivers_note"].startswith(f"{len(study.unit) - np.isfinite(study.points['difference_us']).sum()} "
+                                              f"of {len(study.unit)} points of the Saltelli design have no result")
+
+
 def test_the_study_summary_holds_every_documented_key(tmp_path):
     study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only, out=tmp_path / "u")
     summary = summarize(study, condition="difference_us<-0.2")

@@ -10,7 +10,6 @@ over replications at each point of a ``sobol`` design, with bootstrap confidence
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 from model.atomic import write_directory
 from model.experiments import mean_interval
 from model.metrics import METRICS
+from model.sobol import MissingPoints, saltelli_indices
 from model.sweeps.spec import SweepError
 from model.sweeps.store import load_results, read_manifest
 
@@ -82,26 +82,22 @@ def sobol_indices(results: pd.DataFrame, design: Mapping[str, Any], metrics: Seq
     the `confidence` interval) and, if the design sampled them, the second-order table (``S2``).
     A metric with a missing point (all its runs failed) is skipped and listed in ``attrs["skipped"]``.
     """
-    from SALib.analyze import sobol
-
     if design.get("kind") != "sobol" or not design.get("sobol"):
         raise SweepError(f"Sobol indices need a sobol design; this sweep is a {design.get('kind')} design")
     factors: list[str] = list(design["factors"])
     chosen = _check_metrics(metrics, metric_columns(results, factors))
     second = bool(design["sobol"]["calc_second_order"])
-    problem = {"num_vars": len(factors), "names": factors, "bounds": [[0.0, 1.0]] * len(factors)}
     first_rows: list[dict[str, Any]] = []
     second_rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     for metric in chosen:
-        y = point_means(results, len(design["points"]), metric)
-        if not np.all(np.isfinite(y)):
-            skipped[metric] = f"{int((~np.isfinite(y)).sum())} design points have no value"
+        try:
+            indices = saltelli_indices(factors, point_means(results, len(design["points"]), metric),
+                                       second_order=second, confidence=confidence, num_resamples=num_resamples,
+                                       seed=int(design["seed"]))
+        except MissingPoints as exc:
+            skipped[metric] = str(exc)
             continue
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            indices = sobol.analyze(problem, y, calc_second_order=second, num_resamples=num_resamples,
-                                    conf_level=confidence, seed=int(design["seed"]) % 2**32)
         for i, name in enumerate(factors):
             first_rows.append({"metric": metric, "parameter": name, "S1": float(indices["S1"][i]),
                                "S1_conf": float(indices["S1_conf"][i]), "ST": float(indices["ST"][i]),

@@ -10,12 +10,13 @@ confidence interval uses Fisher's z with ``n - 2 - (k - 1)`` degrees of freedom.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from model.sobol import saltelli_indices
 
 
 def prcc(inputs: np.ndarray, output: np.ndarray, confidence: float = 0.95) -> list[dict[str, float]]:
@@ -50,14 +51,9 @@ def prcc(inputs: np.ndarray, output: np.ndarray, confidence: float = 0.95) -> li
 
 def sobol_total(names: Sequence[str], output: np.ndarray, confidence: float = 0.95,
                 seed: int = 0) -> list[dict[str, float]]:
-    """Sobol first-order and total indices (SALib, Saltelli/Jansen estimators) of a Saltelli design's output."""
-    from SALib.analyze import sobol
-
-    problem = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-    y = np.where(np.isfinite(output), output, np.nanmean(output))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = sobol.analyze(problem, y, calc_second_order=False, conf_level=confidence, seed=seed)
+    """Sobol first-order and total indices of a Saltelli design's output (:func:`model.sobol.saltelli_indices`;
+    raises :class:`model.sobol.MissingPoints` if a point has no value)."""
+    result = saltelli_indices(names, output, confidence=confidence, seed=seed)
     return [{"importance": float(st), "value": float(st), "low": float(st - conf), "high": float(st + conf),
              "S1": float(s1), "S1_conf": float(s1c)}
             for st, conf, s1, s1c in zip(result["ST"], result["ST_conf"], result["S1"], result["S1_conf"],
@@ -65,14 +61,15 @@ def sobol_total(names: Sequence[str], output: np.ndarray, confidence: float = 0.
 
 
 def rank_drivers(names: Sequence[str], unit: np.ndarray, output: np.ndarray, design: str,
-                 confidence: float = 0.95) -> list[dict[str, Any]]:
+                 confidence: float = 0.95, seed: int = 0) -> list[dict[str, Any]]:
     """The assumptions ranked by their influence on `output`, largest first.
 
     Each entry: ``parameter``, ``importance`` (|PRCC|, or the Sobol total index), ``method``, the
-    signed ``value`` and its ``low``/``high`` confidence limits (and ``S1`` for Sobol).
+    signed ``value`` and its ``low``/``high`` confidence limits (and ``S1`` for Sobol). Sobol indices need a
+    value at every point of the Saltelli design (`seed`: their bootstrap's).
     """
     if design == "sobol":
-        found = sobol_total(names, output, confidence)
+        found = sobol_total(names, output, confidence, seed)
         method = "sobol total-order index (SALib, Saltelli design)"
     else:
         found = prcc(unit, output, confidence)

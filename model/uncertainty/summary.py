@@ -55,9 +55,7 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         **{name: distribution(points[name].to_numpy(float)) for name in DESCRIBED},
         "drivers": _drivers(study, finite, confidence),
         "drivers_of": "difference_us", "confidence": confidence,
-        "drivers_note": (f"{int(finite.sum())} points for {len(study.assumptions)} assumptions: fewer than four per "
-                         "assumption, so the ranking is rough (see the intervals)"
-                         if study.design == "lhs" and finite.sum() < 4 * len(study.assumptions) else ""),
+        "drivers_note": _drivers_note(study, finite),
         "discovery": _discovery(study, rule, values, finite, min_density),
     }
     if calibration is not None:
@@ -81,13 +79,24 @@ def _discovery(study: Study, rule: Condition, values: pd.DataFrame, finite: np.n
     return {"condition": str(rule), "peeled": peeled, **found}
 
 
+def _drivers_note(study: Study, finite: np.ndarray) -> str:
+    """What limits the ranking of drivers, if anything."""
+    if study.design == "sobol" and not finite.all():
+        return (f"{int((~finite).sum())} of {len(finite)} points of the Saltelli design have no result (failed runs): "
+                "Sobol indices need every point, so the drivers are partial rank correlations over the rest")
+    if study.design == "lhs" and finite.sum() < 4 * len(study.assumptions):
+        return (f"{int(finite.sum())} points for {len(study.assumptions)} assumptions: fewer than four per "
+                "assumption, so the ranking is rough (see the intervals)")
+    return ""
+
+
 def _drivers(study: Study, finite: np.ndarray, confidence: float) -> list[dict[str, Any]]:
-    """Drivers of the US difference: PRCC over the points with a result; Sobol indices need every point of
-    the Saltelli design in order (a missing one is filled with the mean, and the summary counts failures)."""
+    """Drivers of the US difference: PRCC over the points with a result; Sobol indices need every point of the
+    Saltelli design (with a point missing they cannot be estimated, and PRCC over the rest stands in)."""
     output = study.points["difference_us"].to_numpy(float)
-    if study.design == "sobol":
-        return rank_drivers(study.names, study.unit, output, study.design, confidence)
-    return rank_drivers(study.names, study.unit[finite], output[finite], study.design, confidence)
+    if study.design == "sobol" and finite.all():
+        return rank_drivers(study.names, study.unit, output, study.design, confidence, study.seed)
+    return rank_drivers(study.names, study.unit[finite], output[finite], "lhs", confidence)
 
 
 def _plain(value: Any) -> Any:
