@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,23 @@ def test_sweep_and_analyze_commands_on_a_small_sobol_design(tmp_path, capsys):
     assert main(["analyze", str(out), "--metric", "no_such_metric"]) == 2
     assert "available: " in capsys.readouterr().err
     assert main(["analyze", str(tmp_path)]) == 2  # not a sweep directory
+
+
+def test_analyze_and_report_say_when_the_sweep_is_still_being_written(tmp_path, capsys):
+    from dashboards.report.inputs import discover
+    from model.sweeps.lock import DirectoryLock, writer
+
+    spec = small_sweep(replications=1, factors=[{"key": "retention.window_days", "name": "window_days", "values": [90]}])
+    out = tmp_path / "out"
+    assert main(["sweep", str(write_sweep(tmp_path, spec)), "--out", str(out), "--workers", "1"]) == 0
+    assert writer(out) is None
+    assert main(["analyze", str(out)]) == 0 and "still being written" not in capsys.readouterr().err
+    with DirectoryLock(out):   # a sweep writing into it (flock: another open file description, as another process)
+        assert writer(out).startswith(f"pid {os.getpid()} on ")
+        assert main(["analyze", str(out)]) == 0
+        assert f"{out} is still being written (pid {os.getpid()} on " in capsys.readouterr().err
+        assert "; still being written by pid" in discover(out).sources[0]
+    assert writer(out) is None
 
 
 @pytest.mark.parametrize("threshold", [0, 1, 7, 31, 32, 33, 100, 1000])

@@ -32,6 +32,7 @@ from dashboards.report.uncertainty import is_uncertainty, read_uncertainty
 from model import Scenario, ScenarioError, load_scenario
 from model.scenarios import validate
 from model.schema import parameters
+from model.sweeps.lock import writer
 from model.sweeps.spec import SweepError
 from model.sweeps.store import ResultStore, load_results, read_manifest
 
@@ -182,9 +183,10 @@ def read_flows(path: Path) -> list[tuple[str, str, int]]:
     return [(str(a), str(b), int(n)) for a, b, n in df[["from", "to", "reports"]].itertuples(index=False)]
 
 
-def read_run(path: Path) -> RunResult:
-    """Read a ``tipline run --out`` directory (the time series, flows and scenario are optional)."""
-    summary = read_json(path / "summary.json")
+def read_run(path: Path, summary: Any = None) -> RunResult:
+    """Read a ``tipline run --out`` directory (the time series, flows and scenario are optional); `summary`: its
+    ``summary.json`` if already read."""
+    summary = read_json(path / "summary.json") if summary is None else summary
     if not isinstance(summary, dict):
         raise ReportError(f"{path / 'summary.json'}: expected a JSON object")
     series = None
@@ -253,14 +255,18 @@ def _collect(path: Path, found: Inputs, depth: int) -> None:
     elif (path / ResultStore.MANIFEST).is_file():
         sweep = read_sweep(path)
         found.sweeps.append(sweep)
-        found.sources.append(f"{path} (sweep, {len(sweep.rows):,} runs)")
-    elif (path / "summary.json").is_file() and is_uncertainty(payload := read_json(path / "summary.json")):
-        study = read_uncertainty(path, payload)
-        found.uncertainties.append(study)
-        found.sources.append(f"{path} (uncertainty, {study.summary['points']:,} draws)")
+        owner = writer(path)
+        running = f"; still being written by {owner}: the runs finished so far" if owner else ""
+        found.sources.append(f"{path} (sweep, {len(sweep.rows):,} runs{running})")
     elif (path / "summary.json").is_file():
-        found.runs.append(read_run(path))
-        found.sources.append(str(path))
+        payload = read_json(path / "summary.json")
+        if is_uncertainty(payload):
+            study = read_uncertainty(path, payload)
+            found.uncertainties.append(study)
+            found.sources.append(f"{path} (uncertainty, {study.summary['points']:,} draws)")
+        else:
+            found.runs.append(read_run(path, payload))
+            found.sources.append(str(path))
     elif depth < MAX_DEPTH:
         for child in sorted(path.iterdir()):
             if not child.name.startswith("."):

@@ -23,6 +23,7 @@ from model.console import (
     overrides_from,
     print_table,
 )
+from model.sweeps.lock import writer
 
 SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, sobol_main); see docs/sweeps.md.
 Runners: local processes by default (--workers, default all cores; 1 runs in this process); an existing
@@ -98,6 +99,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if args.rows < 0:
         raise BadInput(f"--rows {args.rows}: must be 0 or more (design points to print)")
+    owner = writer(args.directory)
+    if owner is not None:
+        print(f"note: {args.directory} is still being written ({owner}): this analysis covers the runs finished "
+              "so far; run it again when the sweep is done", file=sys.stderr)
     tables = analyze_sweep(args.directory, args.metric, args.confidence)
     target = write_analysis(args.directory, tables)
     points = tables["points"]

@@ -4,7 +4,8 @@
 a flock file races with a writer that has just opened it) and writes the owner's pid, host and start
 time into it. A second writer gets a :class:`~model.sweeps.spec.SweepError` (exit 2) naming the owner.
 The kernel releases the lock when its process ends, however it ends (exit, crash, SIGKILL), so a lock
-is never left behind; the file descriptor is not inherited by worker processes.
+is never left behind; the file descriptor is not inherited by worker processes. Readers ask
+:func:`writer` whether a sweep is still being written.
 """
 
 from __future__ import annotations
@@ -30,6 +31,23 @@ def _owner(fd: int) -> str:
     if not isinstance(data, dict) or "pid" not in data:
         return "owner not recorded yet"
     return f"pid {data['pid']} on {data.get('host', '?')}, since {data.get('started', '?')}"
+
+
+def writer(directory: Path | str) -> str | None:
+    """Who is writing the sweep in `directory` right now (the lock's owner, as :class:`DirectoryLock` records
+    it), or None. Readers (``tipline analyze``, ``tipline report``) call it to say that the results are partial;
+    the probe holds a shared lock for a moment and writes nothing."""
+    try:
+        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return _owner(fd)
+    finally:
+        os.close(fd)
+    return None
 
 
 class DirectoryLock:
