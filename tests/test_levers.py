@@ -55,6 +55,7 @@ LEVERS = [
           "evidence_lost_rate_us", "up"),
     Lever("platforms.X.automated_share", "x_platform", (*AGENCIES,), "0.1", "0.9", "evidence_lost_rate_us", "up"),
     Lever("law_enforcement.investigators", "x_platform", (*AGENCIES,), "20", "60", "evidence_lost_rate_us", "down"),
+    Lever("law_enforcement.investigators", "x_platform", (*AGENCIES,), "20", "60", "investigations_us", "up"),
     Lever("law_enforcement.hours_per_investigator_year", "x_platform", (*AGENCIES,), "900.0", "1600.0",
           "evidence_lost_rate_us", "down"),
     Lever("ncmec.analysts", "x_platform", (*NCMEC,), "1", "2", "evidence_lost_rate_us", "down"),
