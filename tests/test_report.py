@@ -849,4 +849,4 @@ def test_an_uncertainty_study_conditioned_on_calibration_sets_both_answers_side_
     median = summary["calibrated"]["difference_us"]["median"]
     assert table.frame.iloc[2, 2].startswith(f"{round(100 * median, 1) + 0.0:+.1f} (")
     assert f"{kept} of 20 (ICAC arrests alone: {kept})" in table.caption
-    assert "Not in these runs' summaries (made by an earlier version): ICAC investigations." in table.caption
+    assert "Not measured by these runs (older runs, or a stand-in model): US referrals, ICAC investigations." in table.caption

@@ -187,7 +187,7 @@ def test_conditioned_on_calibration_only_the_draws_that_reproduce_the_published_
     kept = (1_500 * drafting >= 0.7 * 10_800) & (1_500 * drafting <= 1.3 * 10_800)
     assert 0 < kept.sum() < len(kept) and block["points"] == kept.sum() and block["of"] == 20
     [arrests] = block["targets"]   # the stand-in's runs have no investigations: conditioned on arrests alone
-    assert block["not_measured"] == ["ICAC investigations"] and block["target"] == "ICAC arrests"
+    assert block["not_measured"] == ["US referrals", "ICAC investigations"] and block["target"] == "ICAC arrests"
     assert arrests["published"] == 10_800 and arrests["tolerance"] == "+-30%" and arrests["points"] == kept.sum()
     expected = study.points["difference_us"].to_numpy()[kept]
     assert block["difference_us"]["median"] == pytest.approx(np.median(expected))
@@ -198,13 +198,15 @@ def test_conditioned_on_calibration_only_the_draws_that_reproduce_the_published_
 
 
 def investigations_follow_review(scenario: Scenario, seed: int) -> tuple[None, dict]:
-    """The stand-in above, whose investigations a year also follow the review hours (60,000 per hour)."""
+    """The stand-in above, whose investigations a year also follow the review hours (60,000 per hour), with the
+    published US referrals."""
     _, summary = arrests_follow_drafting(scenario, seed)
     counted = scenario.run.days - scenario.run.warmup_days
-    return None, {**summary, "investigations_us": 60_000 * scenario.law_enforcement.review_hours * counted / 365}
+    return None, {**summary, "investigations_us": 60_000 * scenario.law_enforcement.review_hours * counted / 365,
+                  "referred_us": 1_100_000 * counted / 365}
 
 
-def test_conditioned_on_calibration_a_draw_must_reproduce_both_investigations_and_arrests():
+def test_conditioned_on_calibration_a_draw_must_reproduce_every_target_its_runs_measure():
     study = run_study("x_platform", samples=40, only=["law_enforcement.drafting_hours", "law_enforcement.review_hours"],
                       workers=1, simulate=investigations_follow_review)
     block = summarize(study, calibration="2023")["calibrated"]
@@ -216,11 +218,14 @@ def test_conditioned_on_calibration_a_draw_must_reproduce_both_investigations_an
     both = arrests_ok & investigations_ok
     assert 0 < both.sum() < min(arrests_ok.sum(), investigations_ok.sum())   # each target removes draws
     assert block["points"] == both.sum() and not block["not_measured"]
-    assert [(t["key"], t["points"]) for t in block["targets"]] == [("investigations_us", investigations_ok.sum()),
+    assert [(t["key"], t["points"]) for t in block["targets"]] == [("referred_us", 40),
+                                                                    ("investigations_us", investigations_ok.sum()),
                                                                     ("arrests", arrests_ok.sum())]
     assert block["rate_us_a"]["median"] == pytest.approx(np.median(study.points["rate_us_a"].to_numpy()[both]))
-    assert ("published ICAC investigations (184,700 a year, +-25%) and ICAC arrests (10,800, +-30%)"
-            in summarize(study, calibration="2023")["headline"])
+    assert ("published US referrals (1,100,000 a year, +-25%), ICAC investigations (184,700, +-25%) and ICAC arrests "
+            "(10,800, +-30%)" in summarize(study, calibration="2023")["headline"])
+    fy2024 = summarize(study, calibration="2024")["calibrated"]   # no published count of US referrals for FY2024
+    assert [t["published"] for t in fy2024["targets"]] == [203_467, 12_600] and not fy2024["not_measured"]
 
 
 def test_an_unknown_calibration_regime_is_refused(tmp_path, capsys):

@@ -128,7 +128,7 @@ def region_rows(result: UncertaintyResult) -> pd.DataFrame:
 def calibrated_caption(block: dict[str, Any]) -> str:
     """Which draws the calibrated table keeps, and by which targets."""
     each = "; ".join(f"{t['name']} alone: {t['points']}" for t in block["targets"])
-    missing = (f" Not in these runs' summaries (made by an earlier version): {', '.join(block['not_measured'])}."
+    missing = (f" Not measured by these runs (older runs, or a stand-in model): {', '.join(block['not_measured'])}."
                if block["not_measured"] else "")
     return (f"Draws whose A runs ({block['measured_on']}) make the published {published_text(block)} within "
             f"tolerance: {block['points']} of {block['of']} ({each}). Sources: "

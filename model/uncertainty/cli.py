@@ -119,7 +119,7 @@ def _print_calibrated(block: dict[str, Any]) -> None:
         print(f"  {entry['name']}: {entry['points']} draws within {entry['tolerance']} of {entry['published']:,.0f} "
               f"({entry['source']}); over all draws A makes {spread} a year.")
     if block["not_measured"]:
-        print(f"  Not in these runs' summaries (made by an earlier version): {', '.join(block['not_measured'])}.")
+        print(f"  Not measured by these runs (older runs, or a stand-in model): {', '.join(block['not_measured'])}.")
     if block["points"]:
         print_table(_outcome_rows(block, (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
                                           ("difference_us", "US difference B - A"))),
@@ -158,10 +158,11 @@ def register(commands: Any) -> None:
     unc.add_argument("--min-density", type=float, default=0.8,
                      help="the region's least density: share of its points where the condition holds (default 0.8)")
     unc.add_argument("--calibration", choices=REGIMES, metavar="REGIME",
-                     help="also give the answer over the draws whose A runs make both the published ICAC "
-                          "investigations and arrests of REGIME within the calibration's tolerances (2023: 184,700 "
-                          "and 10,800 a year; 2024: 203,467 and 12,600; +-25%% and +-30%%): the answer conditioned on "
-                          "what was observed. Meant for national scenarios")
+                     help="also give the answer over the draws whose A runs make every published figure of "
+                          "REGIME that a run measures within the calibration's tolerance: US referrals (2023 only: 1.1 "
+                          "million a year, +-25%%), ICAC investigations (2023: 184,700; 2024: 203,467; +-25%%) and "
+                          "arrests (10,800; 12,600; +-30%%): the answer conditioned on what was observed. Meant for "
+                          "national scenarios")
     unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")
     unc.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only")
     unc.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only")
