@@ -36,6 +36,7 @@ METRIC_TITLES = {
     "median_days_to_legal_process_foreign": "foreign (MLAT): median days to legal process",
     "reports": "counted reports", "referred_us": "referred to US agencies", "referred_foreign": "referred abroad",
     "closed_unworked_us": "US: closed unworked", "isp_logs_lost": "ISP logs lost", "arrests": "arrests",
+    "investigations_us": "US: investigations taken on",
     "undecided": "undecided (overload)", POOLED_RATE: "pooled US + foreign: evidence lost",
     "evidence_lost": "pooled US + foreign: evidence lost",
 }
