@@ -149,6 +149,9 @@ class Override(str):
         override.origin = origin
         return override
 
+    def __reduce__(self) -> tuple[type[Override], tuple[str, str]]:   # pickled to worker processes, copied
+        return Override, (str(self), self.origin)
+
 
 def apply_override(data: dict[str, Any], origins: Origins, text: str) -> None:
     """Set one dotted override in the merged table, checking the path against the schema."""

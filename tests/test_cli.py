@@ -131,6 +131,17 @@ def test_a_bad_days_or_seed_is_reported_as_the_option_typed(option, typed, capsy
     assert f"{typed}:" in err and "--set" not in err
 
 
+def test_an_option_override_survives_pickling_and_copying():
+    import copy
+    import pickle
+
+    from model.scenarios import Override
+
+    days = Override("run.days=5", "--days 5")
+    for copied in (pickle.loads(pickle.dumps(days)), copy.deepcopy(days)):
+        assert copied == "run.days=5" and copied.origin == "--days 5"
+
+
 def test_argparse_usage_errors_also_exit_2():
     assert tipline("run").returncode == 2
     assert tipline("frobnicate").returncode == 2
