@@ -228,6 +228,18 @@ def test_conditioned_on_calibration_a_draw_must_reproduce_every_target_its_runs_
     assert [t["published"] for t in fy2024["targets"]] == [203_467, 12_600] and not fy2024["not_measured"]
 
 
+def test_the_draws_that_reproduce_the_published_figures_are_located_in_the_assumptions():
+    """The stand-in reproduces the FY2023 arrests at 5.04-9.36 drafting hours and the investigations at 2.31-3.85
+    review hours: PRIM finds that box."""
+    study = run_study("x_platform", samples=160, only=["law_enforcement.drafting_hours", "law_enforcement.review_hours"],
+                      workers=1, simulate=investigations_follow_review)
+    region = summarize(study, calibration="2023")["calibrated"]["region"]
+    limits = {c["parameter"]: (c["low"], c["high"]) for c in region["conditions"]}
+    assert limits["law_enforcement.drafting_hours"] == pytest.approx((5.04, 9.36), rel=0.1)
+    assert limits["law_enforcement.review_hours"] == pytest.approx((2.31, 3.85), rel=0.15)
+    assert region["coverage"] >= 0.9 and region["density"] >= 0.8
+
+
 def test_an_unknown_calibration_regime_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["uncertainty", "x_platform", "-n", "40", "--calibration", "2025", "--out", str(tmp_path / "unc")])
@@ -260,3 +272,13 @@ def test_bad_options_exit_2_with_a_message_and_write_nothing(arguments, message,
     assert main(["uncertainty", "x_platform", *arguments, "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("low", "unit", "text"), [(2243.7, "FTE", "above 2,240 FTE"), (22437.0, "FTE", "above 22,400 FTE"),
+                                                   (8.8234, "hours", "above 8.82 hours"), (0.25, "share", "above 25%")])
+def test_a_region_limit_is_written_for_people(low, unit, text):
+    from model.uncertainty.assumptions import Assumption
+    from model.uncertainty.discovery import _words
+
+    assumption = Assumption("x", unit, "linear", False, False, "", "")
+    assert _words(assumption, low, float("nan"), True, False) == f"x is {text}"

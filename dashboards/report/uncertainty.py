@@ -133,7 +133,7 @@ def calibrated_caption(block: dict[str, Any]) -> str:
     return (f"Draws whose A runs ({block['measured_on']}) make the published {published_text(block)} within "
             f"tolerance: {block['points']} of {block['of']} ({each}). Sources: "
             f"{'; '.join(t['source'] for t in block['targets'])}. A rejection filter on the calibration targets, "
-            f"the first step of history matching.{missing}")
+            f"the first step of history matching.{missing} Where they lie (PRIM): {block['region']['text']}")
 
 
 def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:

@@ -15,6 +15,7 @@ in the region; *density*: the share of the region's points where it holds.
 from __future__ import annotations
 
 import logging
+import math
 import operator
 import re
 import warnings
@@ -121,7 +122,11 @@ def _words(assumption: Assumption, low: float, high: float, from_above: bool, fr
     unit = "" if share or not assumption.unit else f" {assumption.unit}"
 
     def number(x: float) -> str:
-        return f"{x:.0%}" if share and 0 <= x <= 1 else f"{x:,.3g}{unit}"
+        if share and 0 <= x <= 1:
+            return f"{x:.0%}"
+        if abs(x) >= 1000:   # three significant digits with thousands separators, not 2.24e+03
+            return f"{round(x, 2 - math.floor(math.log10(abs(x)))):,.0f}{unit}"
+        return f"{x:,.3g}{unit}"
     if from_above and from_below:
         return f"{assumption.name} is between {number(low)} and {number(high)}"
     if from_above:

@@ -62,7 +62,9 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         meta, keep, per_year = check(study, calibration)
         for entry in meta["targets"]:
             entry["model_per_year"] = distribution(per_year[entry["key"]])
-        summary["calibrated"] = {**meta, **{name: distribution(points[name].to_numpy(float)[keep]) for name in DESCRIBED}}
+        summary["calibrated"] = {**meta, **{name: distribution(points[name].to_numpy(float)[keep]) for name in DESCRIBED},
+                                 "region": _region(study, values, keep.astype(float), keep, np.ones(len(keep), bool),
+                                                   min_density)}
     summary["headline"] = headline(summary)
     return _no_nan(json.loads(json.dumps(summary, default=_plain)))
 
@@ -72,11 +74,18 @@ def _discovery(study: Study, rule: Condition, values: pd.DataFrame, finite: np.n
     """PRIM over the assumptions that matter most for the condition's outcome (see :mod:`discovery`)."""
     outcome = study.points[rule.outcome].to_numpy(float)
     ok = finite & np.isfinite(outcome)
+    return {"condition": str(rule), **_region(study, values, outcome, rule.holds(study.points), ok, min_density)}
+
+
+def _region(study: Study, values: pd.DataFrame, outcome: np.ndarray, holds: np.ndarray, ok: np.ndarray,
+            min_density: float) -> dict[str, Any]:
+    """Where in the assumptions `holds`, over the points `ok`: PRIM peels the assumptions with the largest partial
+    rank correlation with `outcome` (all of them if there are too few points to rank)."""
     ranked = rank_drivers(study.names, study.unit[ok], outcome[ok], "lhs") if ok.sum() > len(study.names) + 3 else []
     peeled = [d["parameter"] for d in ranked[:MAX_DIMENSIONS]] or study.names
-    found = discover(values.loc[ok, peeled].astype(float), rule.holds(study.points[ok]), {a.name: a for a in study.assumptions},
+    found = discover(values.loc[ok, peeled].astype(float), holds[ok], {a.name: a for a in study.assumptions},
                      min_density)
-    return {"condition": str(rule), "peeled": peeled, **found}
+    return {"peeled": peeled, **found}
 
 
 def _drivers_note(study: Study, finite: np.ndarray) -> str:
@@ -144,7 +153,10 @@ def _calibrated_sentence(block: dict[str, Any] | None) -> str:
     published = f"published {published_text(block)}"
     if not block["points"]:
         return f" None of the {block['of']} draws reproduces the {published}."
-    return f" Among the {kept} that reproduce the {published}, the US difference is {_points(block['difference_us'])}."
+    region = block["region"]
+    where = f" They lie {region['text'].replace('when ', 'where ', 1)}." if region["conditions"] else ""
+    return (f" Among the {kept} that reproduce the {published}, the US difference is "
+            f"{_points(block['difference_us'])}.{where}")
 
 
 def write_summary(summary: dict[str, Any], out: Path) -> Path:
