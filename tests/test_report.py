@@ -850,3 +850,5 @@ def test_an_uncertainty_study_conditioned_on_calibration_sets_both_answers_side_
     assert table.frame.iloc[2, 2].startswith(f"{round(100 * median, 1) + 0.0:+.1f} (")
     assert f"{kept} of 20 (ICAC arrests alone: {kept})" in table.caption
     assert "Not measured by these runs (older runs, or a stand-in model): US referrals, ICAC investigations." in table.caption
+    region = next(t for t in rp.build_report(out).tables if t.title == "Where the draws that reproduce the published figures lie")
+    assert list(region.frame["assumption"]) == ["law_enforcement.drafting_hours"]   # arrests follow drafting alone

@@ -245,6 +245,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         DRIVERS_CAPTION,
         REGION_CAPTION,
         calibrated_caption,
+        calibrated_region_caption,
         calibrated_rows,
         difference_figure,
         drivers_figure,
@@ -264,13 +265,16 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
     caption = (f"PRIM (ema_workbench): {found['condition']} at {found['share']:.0%} of {found['points']:,} draws; "
                + (f"coverage {found['coverage']:.0%}, density {found['density']:.0%}." if found["coverage"] is not None
                   else "no region to find."))
-    parts.tables.append(Table(f"Where {found['condition']}: the discovered region", region_rows(result),
+    parts.tables.append(Table(f"Where {found['condition']}: the discovered region", region_rows(found),
                               caption=caption, text=True))
     if "calibrated" in summary:
         block = summary["calibrated"]
         parts.tables.append(Table(
             f"The answer among the draws that reproduce the {block['target']}", calibrated_rows(result), text=True,
             caption=calibrated_caption(block)))
+        if block["points"]:
+            parts.tables.append(Table("Where the draws that reproduce the published figures lie",
+                                      region_rows(block["region"]), caption=calibrated_region_caption(block), text=True))
 
 
 def _sections(found: Inputs) -> Parts:

@@ -119,8 +119,8 @@ def region_figure(result: UncertaintyResult) -> go.Figure | None:
     return fig
 
 
-def region_rows(result: UncertaintyResult) -> pd.DataFrame:
-    found = result.summary["discovery"]
+def region_rows(found: dict[str, Any]) -> pd.DataFrame:
+    """A PRIM region (the summary's ``discovery``, or the calibrated block's ``region``): one row per limit."""
     rows = [{"assumption": c["parameter"], "region": c["text"]} for c in found["conditions"]]
     return pd.DataFrame(rows or [{"assumption": "-", "region": found["text"]}])
 
@@ -130,10 +130,18 @@ def calibrated_caption(block: dict[str, Any]) -> str:
     each = "; ".join(f"{t['name']} alone: {t['points']}" for t in block["targets"])
     missing = (f" Not measured by these runs (older runs, or a stand-in model): {', '.join(block['not_measured'])}."
                if block["not_measured"] else "")
+    sources = "; ".join(dict.fromkeys(t["source"] for t in block["targets"]))
     return (f"Draws whose A runs ({block['measured_on']}) make the published {published_text(block)} within "
-            f"tolerance: {block['points']} of {block['of']} ({each}). Sources: "
-            f"{'; '.join(t['source'] for t in block['targets'])}. A rejection filter on the calibration targets, "
-            f"the first step of history matching.{missing} Where they lie (PRIM): {block['region']['text']}")
+            f"tolerance: {block['points']} of {block['of']} ({each}). From {sources}. A rejection filter on the "
+            f"calibration targets, the first step of history matching.{missing}")
+
+
+def calibrated_region_caption(block: dict[str, Any]) -> str:
+    region = block["region"]
+    measures = (f"coverage {region['coverage']:.0%}, density {region['density']:.0%}." if region["coverage"] is not None
+                else "no region to find.")
+    return (f"PRIM (ema_workbench) with 'reproduces the published figures' as the condition ({block['points']} of "
+            f"{block['of']} draws): {measures} What the published figures say about the assumptions.")
 
 
 def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:
