@@ -282,3 +282,10 @@ def test_a_region_limit_is_written_for_people(low, unit, text):
 
     assumption = Assumption("x", unit, "linear", False, False, "", "")
     assert _words(assumption, low, float("nan"), True, False) == f"x is {text}"
+
+
+@pytest.mark.parametrize(("share", "text"), [(-0.0764, "-7.6"), (0.076, "+7.6"), (-0.00009, "0.0"), (0.0, "0.0")])
+def test_differences_in_points_have_a_sign_unless_they_round_to_zero(share, text):
+    from model.uncertainty.summary import signed
+
+    assert signed(share) == text

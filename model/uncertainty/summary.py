@@ -127,8 +127,10 @@ def _points(d: dict[str, Any]) -> str:
 
 
 def signed(share: float) -> str:
-    """A difference of shares in percentage points with its sign, one decimal (no "-0.0")."""
-    return f"{round(100 * share, 1) + 0.0:+.1f}"
+    """A difference of shares in percentage points with its sign, one decimal; "0.0" when it rounds to zero (as the
+    report's number formatter)."""
+    points = round(100 * share, 1) + 0.0
+    return f"{points:+.1f}" if points else "0.0"
 
 
 def headline(summary: dict[str, Any]) -> str:
