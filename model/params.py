@@ -494,7 +494,9 @@ class Scenario(Section):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.run.warmup_days >= self.run.days:
-            raise ValueError(f"run.warmup_days ({self.run.warmup_days}) must be less than run.days ({self.run.days})")
+            raise ValueError(f"run.warmup_days ({self.run.warmup_days}) must be less than run.days ({self.run.days}): "
+                             "only reports created after the warm-up are counted (shorten the warm-up too, e.g. "
+                             f"--set run.warmup_days={max(self.run.days // 4, 0)})")
         names = [p.name for p in self.platforms]
         if len(set(names)) != len(names):
             raise ValueError(f"platform names must be unique, got {names}")

@@ -128,7 +128,13 @@ def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, args):
 def test_a_bad_days_or_seed_is_reported_as_the_option_typed(option, typed, capsys):
     assert main(["run", "x_platform", *option]) == 2
     err = capsys.readouterr().err
-    assert f"{typed}:" in err and "--set" not in err
+    assert f"{typed}:" in err and "--set run." not in err.split(": (scenario)")[0]
+
+
+def test_a_run_shorter_than_its_warm_up_is_refused_with_a_way_out(capsys):
+    assert main(["run", "x_platform", "--days", "100"]) == 2
+    assert "(shorten the warm-up too, e.g. --set run.warmup_days=25)" in capsys.readouterr().err
+    assert main(["run", "x_platform", "--days", "100", "--set", "run.warmup_days=25", *SMALL_SET, "--json"]) == 0
 
 
 def test_an_option_override_survives_pickling_and_copying():
