@@ -42,8 +42,9 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
               confidence: float = 0.95, calibration: str | None = None) -> dict[str, Any]:
     """The study's ``summary.json``: sizes, the assumptions varied and held, each outcome's distribution,
     the drivers of the US difference and the region where `condition` holds; with `calibration` (a regime,
-    e.g. ``"2023"``), also each outcome's distribution over the draws whose A runs reproduce that regime's
-    published ICAC investigations and arrests (:mod:`model.uncertainty.calibrated`)."""
+    e.g. ``"2023"``), also each outcome's distribution over the draws whose A runs reproduce every published figure
+    of that regime a run measures, and where in the assumptions those draws lie
+    (:mod:`model.uncertainty.calibrated`)."""
     points = study.points
     finite = np.isfinite(points["difference_us"].to_numpy(float))
     rule = Condition.parse(condition, DESCRIBED)
