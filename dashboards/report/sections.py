@@ -250,6 +250,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         difference_figure,
         drivers_figure,
         region_figure,
+        region_measures,
         region_rows,
     )
 
@@ -263,8 +264,7 @@ def uncertainty_section(result: UncertaintyResult, parts: Parts) -> None:
         parts.figure("uncertainty_region", f"Where {summary['discovery']['condition']}", REGION_CAPTION, region)
     found = summary["discovery"]
     caption = (f"PRIM (ema_workbench): {found['condition']} at {found['share']:.0%} of {found['points']:,} draws; "
-               + (f"coverage {found['coverage']:.0%}, density {found['density']:.0%}." if found["coverage"] is not None
-                  else "no region to find."))
+               f"{region_measures(found)}")
     parts.tables.append(Table(f"Where {found['condition']}: the discovered region", region_rows(found),
                               caption=caption, text=True))
     if "calibrated" in summary:

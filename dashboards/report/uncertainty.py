@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.report.formats import PERCENT, POINTS, number
 from dashboards.report.style import LAYOUT, PALETTE, legend_below
 from model.sweeps.store import load_results
 from model.uncertainty.calibrated import published_text
@@ -119,6 +120,13 @@ def region_figure(result: UncertaintyResult) -> go.Figure | None:
     return fig
 
 
+def region_measures(found: dict[str, Any]) -> str:
+    """A PRIM region's coverage and density (the summary's ``discovery``, or the calibrated block's ``region``)."""
+    if found["coverage"] is None:
+        return "no region to find."
+    return f"coverage {found['coverage']:.0%}, density {found['density']:.0%}."
+
+
 def region_rows(found: dict[str, Any]) -> pd.DataFrame:
     """A PRIM region (the summary's ``discovery``, or the calibrated block's ``region``): one row per limit."""
     rows = [{"assumption": c["parameter"], "region": c["text"]} for c in found["conditions"]]
@@ -137,11 +145,9 @@ def calibrated_caption(block: dict[str, Any]) -> str:
 
 
 def calibrated_region_caption(block: dict[str, Any]) -> str:
-    region = block["region"]
-    measures = (f"coverage {region['coverage']:.0%}, density {region['density']:.0%}." if region["coverage"] is not None
-                else "no region to find.")
     return (f"PRIM (ema_workbench) with 'reproduces the published figures' as the condition ({block['points']} of "
-            f"{block['of']} draws): {measures} What the published figures say about the assumptions.")
+            f"{block['of']} draws): {region_measures(block['region'])} What the published figures say about the "
+            "assumptions.")
 
 
 def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:
@@ -151,9 +157,8 @@ def calibrated_rows(result: UncertaintyResult) -> pd.DataFrame:
     def cell(d: dict[str, Any], difference: bool) -> str:
         if d["median"] is None:
             return "-"
-        if difference:
-            return f"{signed(d['median'])} ({signed(d['p05'])} to {signed(d['p95'])})"
-        return f"{100 * d['median']:.1f}% ({100 * d['p05']:.1f}% to {100 * d['p95']:.1f}%)"
+        median, low, high = (number(100 * d[k], POINTS if difference else PERCENT) for k in ("median", "p05", "p95"))
+        return f"{median} ({low} to {high})"
 
     rows = [{"outcome (median, 5-95%)": label, f"all {block['of']} draws": cell(result.summary[name], diff),
              f"the {block['points']} that reproduce the {block['target']}": cell(block[name], diff)}

@@ -122,7 +122,6 @@ def _print_calibrated(block: dict[str, Any]) -> None:
         print(f"  Not measured by these runs (older runs, or a stand-in model): {', '.join(block['not_measured'])}.")
     if block["points"]:
         print(f"  Where they lie (PRIM): {block['region']['text']}")
-    if block["points"]:
         print_table(_outcome_rows(block, (("rate_us_a", "US lost, A"), ("rate_us_b", "US lost, B"),
                                           ("difference_us", "US difference B - A"))),
                     ("over those draws (%; points)", "5%", "median", "95%", "mean"))
