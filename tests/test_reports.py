@@ -115,6 +115,45 @@ class TestPriorityQueue:
         assert list(q.rows) == expected[k:]
 
 
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(["day", "mixed", "pop", "drop"]),
+                              st.lists(st.integers(0, 3), min_size=0, max_size=12), st.integers(0, 40)),
+                    min_size=1, max_size=25))
+    def test_batches_of_one_day_and_of_many_days_keep_service_order_and_mean_wait(self, operations):
+        """A day's batch is kept with one entry day for all its rows; batches of several entry days (rows
+        pushed again with their old day) merge with them: the order, the ages and the mean wait are those of
+        a stable sort by (lane, entry day, arrival)."""
+        q = PriorityQueue()
+        reference: list[tuple[int, int, int, int]] = []    # (lane, entry day, arrival, row)
+        next_row, arrival = 0, 0
+        costs = np.ones(10_000)
+        for day, (kind, lanes, number) in enumerate(operations, start=1):
+            if kind in ("day", "mixed"):
+                ids = np.arange(next_row, next_row + len(lanes), dtype=np.int64)
+                next_row += len(lanes)
+                entries = [day] * len(lanes) if kind == "day" else [max(0, day - (number + i) % 7)
+                                                                    for i in range(len(lanes))]
+                if kind == "day":
+                    q.push_lanes(ids, np.array(lanes, np.uint16), day)
+                else:
+                    q.push(ids, np.array([queue_key(lane, 0, e) for lane, e in zip(lanes, entries, strict=True)]))
+                for lane, e, row in zip(lanes, entries, ids.tolist(), strict=True):
+                    reference.append((lane, e, arrival, row))
+                    arrival += 1
+            reference.sort(key=lambda item: item[:3])
+            if kind == "pop":
+                taken, used = q.pop_budget(costs, float(number))
+                assert taken.tolist() == [row for *_, row in reference[:number]] and used == len(taken)
+                reference = reference[number:]
+            elif kind == "drop":
+                dropped = q.drop_entered_before(day - number % 5)
+                assert sorted(dropped.tolist()) == sorted(r for _, e, _, r in reference if e < day - number % 5)
+                reference = [item for item in reference if item[1] >= day - number % 5]
+            assert q.rows.tolist() == [row for *_, row in reference] and len(q) == len(reference)
+            expected_wait = day - sum(e for _, e, _, _ in reference) / len(reference) if reference else 0.0
+            assert q.mean_wait(day) == pytest.approx(expected_wait)
+
+
 class TestCalendar:
     def test_rows_come_due_on_their_day(self):
         cal = Calendar()
