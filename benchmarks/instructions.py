@@ -150,7 +150,8 @@ def main() -> None:
     parser.add_argument("--only", choices=tuple(CASES), action="append")
     parser.add_argument("--baseline", metavar="REF", help="also count git revision REF (e.g. a tag or commit)")
     parser.add_argument("--cache", action="store_true", help="simulate the caches: misses and a cycle estimate")
-    parser.add_argument("--by-stage", action="store_true", help="also count each stage alone (one run per stage)")
+    parser.add_argument("--by-stage", action="store_true",
+                        help="also count each stage alone (one run per stage; this checkout only, not --baseline)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results-instructions.json")))
     args = parser.parse_args()
     missing = [tool for tool in ("valgrind", "cc") if shutil.which(tool) is None]
