@@ -154,6 +154,25 @@ class TestPriorityQueue:
             assert q.mean_wait(day) == pytest.approx(expected_wait)
 
 
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(1, 40), min_size=1, max_size=12), st.floats(0, 400), st.integers(0, 2**32 - 1))
+    def test_a_backlog_of_many_days_is_popped_as_one_pass_over_the_lane_would(self, batches, credit, seed):
+        """A lane holds one chunk per day's batch; the budgeted pop costs it chunk by chunk, carrying the running
+        sum, so the rows taken and the hours used are exactly those of one float64 pass over the whole lane."""
+        costs = np.random.default_rng(seed).lognormal(0, 1, 1000).astype(np.float32)
+        q = PriorityQueue()
+        start = 0
+        for day, size in enumerate(batches, start=1):
+            q.push_lanes(np.arange(start, start + size, dtype=np.int64), 11, day)
+            start += size
+        taken, used = q.pop_budget(costs, credit)
+        spent = costs[:start].cumsum(dtype=np.float64)
+        k = int(spent.searchsorted(credit, side="right"))
+        assert taken.tolist() == list(range(k))
+        assert used == (float(spent[k - 1]) if k else 0.0)
+        assert q.rows.tolist() == list(range(k, start))
+
+
 class TestCalendar:
     def test_rows_come_due_on_their_day(self):
         cal = Calendar()
