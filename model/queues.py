@@ -67,48 +67,109 @@ def lane_starts(keys: np.ndarray) -> list[int]:
     return [0, *((lanes[1:] != lanes[:-1]).nonzero()[0] + 1).tolist()]
 
 
+#: A chunk's entry days: one int when all its rows entered that day (a day's batch), else one per row.
+Entries = np.ndarray | int
+#: A lane's last chunk takes in the next batch while it has fewer rows than this: a lane that gets a few rows a
+#: day is costed in a few chunks, one that gets thousands keeps a chunk a day and is never copied whole.
+SMALL_CHUNK = 512
+
+
+def entry_days(entries: Entries, n: int) -> np.ndarray:
+    """The entry day of each of a chunk's `n` rows."""
+    return np.full(n, entries, np.int64) if isinstance(entries, int) else entries
+
+
+def entry_sum(entries: Entries, n: int) -> int:
+    """The sum of a chunk's `n` entry days."""
+    return entries * n if isinstance(entries, int) else int(entries.sum())
+
+
 class Lane:
     """The rows of one queue key without its entry day (group, tier, order), in service order.
 
     Rows enter in order of entry day (first in, first out among equal days), kept as chunks of rows with
-    their entry days; the chunks are joined only when the front is needed.
+    their entry days (one int for a day's batch). Rows leave from the front chunk by chunk, so a long lane
+    (a backlog of months) is not copied whole every day.
     """
 
     __slots__ = ("chunks", "entries")
 
     def __init__(self) -> None:
         self.chunks: list[Rows] = []
-        self.entries: list[np.ndarray] = []
+        self.entries: list[Entries] = []
 
     def __len__(self) -> int:
         return sum(len(c) for c in self.chunks)
 
-    def last_entry(self) -> int:
-        return int(self.entries[-1][-1])
+    def first_entry(self) -> int:
+        first = self.entries[0]
+        return first if isinstance(first, int) else int(first[0])
 
-    def append(self, rows: Rows, entries: np.ndarray) -> None:
-        if self.chunks and entries[0] < self.last_entry():   # older than the tail: merge by entry day
-            rows, entries = np.concatenate([*self.chunks, rows]), np.concatenate([*self.entries, entries])
-            order = entries.argsort(kind="stable")
-            self.chunks, self.entries = [rows[order]], [entries[order]]
-            return
-        self.chunks.append(rows)
-        self.entries.append(entries)
+    def last_entry(self) -> int:
+        last = self.entries[-1]
+        return last if isinstance(last, int) else int(last[-1])
+
+    def append(self, rows: Rows, entries: Entries) -> None:
+        first = entries if isinstance(entries, int) else int(entries[0])
+        if self.chunks and first < self.last_entry():   # older than the tail: merge by entry day
+            chunks, days = [*self.chunks, rows], [*self.entries, entries]
+            merged = np.concatenate([entry_days(e, len(c)) for c, e in zip(chunks, days, strict=True)])
+            order = merged.argsort(kind="stable")
+            self.chunks, self.entries = [np.concatenate(chunks)[order]], [merged[order]]
+        elif self.chunks and len(self.chunks[-1]) < SMALL_CHUNK:
+            tail, tail_entries = self.chunks[-1], self.entries[-1]
+            self.chunks[-1] = np.concatenate([tail, rows])
+            same_day = isinstance(tail_entries, int) and isinstance(entries, int) and tail_entries == entries
+            self.entries[-1] = (tail_entries if same_day else
+                                np.concatenate([entry_days(tail_entries, len(tail)), entry_days(entries, len(rows))]))
+        else:
+            # A chunk can wait in the lane for months: it keeps its own rows, not a view that would keep a whole
+            # day's batch (every agency's rows) alive.
+            self.chunks.append(rows if rows.base is None else rows.copy())
+            self.entries.append(entries)
 
     def front(self) -> tuple[Rows, np.ndarray]:
         """All rows and entry days as one pair of arrays."""
-        if len(self.chunks) > 1:
-            self.chunks, self.entries = [np.concatenate(self.chunks)], [np.concatenate(self.entries)]
+        if len(self.chunks) > 1 or isinstance(self.entries[0], int):
+            self.entries = [np.concatenate([entry_days(e, len(c)) for c, e in zip(self.chunks, self.entries,
+                                                                                    strict=True)])]
+            self.chunks = [np.concatenate(self.chunks)]
         return self.chunks[0], self.entries[0]
 
-    def take(self, k: int) -> tuple[Rows, np.ndarray]:
-        """Remove and return the first `k` rows and their entry days (after :meth:`front`)."""
-        rows, entries = self.chunks[0], self.entries[0]
-        if k == len(rows):
-            self.chunks, self.entries = [], []
-        else:
-            self.chunks, self.entries = [rows[k:]], [entries[k:]]
-        return rows[:k], entries[:k]
+    def count_entered_before(self, day: int) -> int:
+        """How many rows at the front entered before `day` (entry days never decrease along a lane)."""
+        k = 0
+        for rows, entries in zip(self.chunks, self.entries, strict=True):
+            if isinstance(entries, int):
+                if entries >= day:
+                    return k
+                k += len(rows)
+            elif entries[-1] < day:
+                k += len(rows)
+            else:
+                return k + int(entries.searchsorted(day))
+        return k
+
+    def take(self, k: int) -> tuple[Rows, int]:
+        """Remove the first `k` rows; return them and the sum of their entry days."""
+        chunks, entries = self.chunks, self.entries
+        n = total = 0
+        while n < len(chunks) and k >= len(chunks[n]):   # whole chunks
+            k -= len(chunks[n])
+            total += entry_sum(entries[n], len(chunks[n]))
+            n += 1
+        rows = chunks[:n]
+        if k:
+            rows.append(chunks[n][:k])
+            part = entries[n]
+            if isinstance(part, int):
+                total += part * k
+            else:
+                total += int(part[:k].sum())
+                entries[n] = part[k:]
+            chunks[n] = chunks[n][k:]
+        del chunks[:n], entries[:n]
+        return joined(rows), total
 
 
 class PriorityQueue:
@@ -154,10 +215,11 @@ class PriorityQueue:
         if len(rows) == 0:
             return
         if isinstance(keys, int):
-            self._add(keys & ~ENTRY_MASK, rows, np.full(len(rows), keys & ENTRY_MASK, np.int64))
+            self._add(keys & ~ENTRY_MASK, rows, keys & ENTRY_MASK)
             return
         entry = int(keys[0]) & ENTRY_MASK
-        if not (keys & ORDER_BITS).any() and ((keys & ENTRY_MASK) == entry).all():
+        one_day = bool(((keys & ENTRY_MASK) == entry).all())
+        if one_day and not (keys & ORDER_BITS).any():
             self._add_by_lane(rows, (keys >> TIER_SHIFT).astype(np.uint16), entry)
             return
         order = stable_order(keys)   # rows entering on several days, or with an order within the tier
@@ -166,15 +228,16 @@ class PriorityQueue:
         starts = lane_starts(keys)
         ends = [*starts[1:], len(rows)]
         for lane, start, end in zip(lanes[starts].tolist(), starts, ends, strict=True):
-            self._add(lane, rows[start:end], keys[start:end] & ENTRY_MASK)
+            self._add(lane, rows[start:end], entry if one_day else keys[start:end] & ENTRY_MASK)
 
     def push_lanes(self, rows: Rows, lanes: np.ndarray | int, entry: int) -> None:
         """The usual day's push: every row enters on day `entry`, with order 0, so a row's lane is its group and
         tier (`lanes`: :func:`lane_codes`, one per row or one for all); arrival order is kept within each lane."""
         if len(rows) == 0:
             return
+        entry = int(entry)
         if isinstance(lanes, int):
-            self._add(lanes << TIER_SHIFT, rows, np.full(len(rows), entry, np.int64))
+            self._add(lanes << TIER_SHIFT, rows, entry)
         else:
             self._add_by_lane(rows, lanes, entry)
 
@@ -182,32 +245,32 @@ class PriorityQueue:
         counts = np.bincount(lanes)
         codes = counts.nonzero()[0].tolist()
         if len(codes) == 1:
-            self._add(codes[0] << TIER_SHIFT, rows, np.full(len(rows), entry, np.int64))
+            self._add(codes[0] << TIER_SHIFT, rows, entry)
         elif len(codes) <= 3:   # a few lanes (e.g. urgent or not): one selection each beats a sort
             for code in codes:
-                self._add(code << TIER_SHIFT, rows.compress(lanes == code), np.full(counts[code], entry, np.int64))
+                self._add(code << TIER_SHIFT, rows.compress(lanes == code), entry)
         else:
             rows = rows[lanes.argsort(kind="stable")]
             start = 0
             for code in codes:
                 end = start + int(counts[code])
-                self._add(code << TIER_SHIFT, rows[start:end], np.full(end - start, entry, np.int64))
+                self._add(code << TIER_SHIFT, rows[start:end], entry)
                 start = end
 
-    def _add(self, key: int, rows: Rows, entries: np.ndarray) -> None:
+    def _add(self, key: int, rows: Rows, entries: Entries) -> None:
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = Lane()
             bisect.insort(self._keys, key)
         lane.append(rows, entries)
         self._count += len(rows)
-        self._entered_sum += int(entries.sum()) if len(entries) > 1 and entries[0] != entries[-1] \
-            else int(entries[0]) * len(entries)
+        self._entered_sum += entry_sum(entries, len(rows))
 
-    def _took(self, key: int, lane: Lane, entries: np.ndarray) -> None:
-        """Book rows that left a lane; an emptied lane of a nonzero order (a deadline day) is removed."""
-        self._count -= len(entries)
-        self._entered_sum -= int(entries.sum())
+    def _took(self, key: int, lane: Lane, rows: Rows, entered: int) -> None:
+        """Book `rows` that left a lane (`entered`: the sum of their entry days); an emptied lane of a nonzero
+        order (a deadline day) is removed."""
+        self._count -= len(rows)
+        self._entered_sum -= entered
         if not lane.chunks and (key >> ORDER_SHIFT) & ORDER_MASK:
             del self._lanes[key]
             del self._keys[bisect.bisect_left(self._keys, key)]
@@ -223,27 +286,45 @@ class PriorityQueue:
             lane = self._lanes[key]
             if not lane.chunks:
                 continue
-            rows, _ = lane.front()
-            n, left = len(rows), credit - used
-            # Cost a window of the lane large enough for the credit left, not the whole lane.
-            window = int(1.25 * left / self._mean_cost) + 64
-            while True:
-                spent = costs[rows[:window]].cumsum(dtype=np.float64)
-                if spent[-1] > left or window >= n:
-                    break
-                window *= 4
-            k = int(spent.searchsorted(left, side="right"))
+            k, spent_in_lane, emptied = self._affordable(lane, costs, credit - used)
             if k:
-                out, entries = lane.take(k)
+                out, entered = lane.take(k)
                 taken.append(out)
-                used += float(spent[k - 1])
-                self._took(key, lane, entries)
-            if k < n:
+                used += spent_in_lane
+                self._took(key, lane, out, entered)
+            if not emptied:
                 break
         popped = joined(taken)
         if len(popped) and used > 0:
             self._mean_cost = used / len(popped)
         return popped, used
+
+    def _affordable(self, lane: Lane, costs: np.ndarray, left: float) -> tuple[int, float, bool]:
+        """How many rows at the front of `lane` fit in `left` (their running cost, summed in float64 in lane
+        order, at most `left`), what they cost, and whether that is the whole lane.
+
+        Only as much of the lane is costed as the credit can cover, chunk by chunk: a window sized by the last
+        mean cost, grown until it costs more than is left. A later chunk's sum starts from the earlier chunks'
+        total, so every partial sum is the one a single pass over the whole lane would give.
+        """
+        k, spent_before = 0, 0.0
+        for rows in lane.chunks:
+            n = len(rows)
+            window = int(1.25 * (left - spent_before) / self._mean_cost) + 64
+            while True:
+                costed = costs[rows[:window]]
+                spent = (costed.cumsum(dtype=np.float64) if k == 0 else
+                         np.concatenate(([spent_before], costed)).cumsum()[1:])
+                if spent[-1] > left or window >= n:
+                    break
+                window *= 4
+            fit = int(spent.searchsorted(left, side="right"))
+            if fit:
+                spent_before = float(spent[fit - 1])
+            k += fit
+            if fit < n:
+                return k, spent_before, False
+        return k, spent_before, True
 
     def pop(self, k: int) -> Rows:
         """Remove and return the first `k` rows."""
@@ -254,11 +335,10 @@ class PriorityQueue:
             lane = self._lanes[key]
             if not lane.chunks:
                 continue
-            rows, _ = lane.front()
-            out, entries = lane.take(min(k, len(rows)))
+            out, entered = lane.take(min(k, len(lane)))
             taken.append(out)
             k -= len(out)
-            self._took(key, lane, entries)
+            self._took(key, lane, out, entered)
         return joined(taken)
 
     def drop_entered_before(self, day: int) -> Rows:
@@ -266,12 +346,11 @@ class PriorityQueue:
         taken: list[Rows] = []
         for key in list(self._keys):
             lane = self._lanes[key]
-            if not lane.chunks or lane.entries[0][0] >= day:
+            if not lane.chunks or lane.first_entry() >= day:
                 continue
-            _, entries = lane.front()
-            out, gone = lane.take(int(entries.searchsorted(day)))
+            out, entered = lane.take(lane.count_entered_before(day))
             taken.append(out)
-            self._took(key, lane, gone)
+            self._took(key, lane, out, entered)
         return joined(taken)
 
     def demote(self, tier: int, below_order: int, to_tier: int, group: int = 0) -> None:
@@ -284,9 +363,9 @@ class PriorityQueue:
             lane = self._lanes[key]
             if lane.chunks:
                 rows, entries = lane.front()
-                out, gone = lane.take(len(rows))
-                moved.append((out, gone))
-                self._took(key, lane, gone)
+                out, entered = lane.take(len(rows))
+                moved.append((out, entries))
+                self._took(key, lane, out, entered)
             elif key in self._lanes and (key >> ORDER_SHIFT) & ORDER_MASK:
                 del self._lanes[key]
                 del self._keys[bisect.bisect_left(self._keys, key)]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import queues
 from model.calendars import Calendar
 from model.queues import PriorityQueue, queue_key
 from model.reports import ReportStore
@@ -115,14 +120,21 @@ class TestPriorityQueue:
         assert list(q.rows) == expected[k:]
 
 
+    @pytest.mark.parametrize("small_chunk", [1, queues.SMALL_CHUNK])
     @settings(max_examples=80, deadline=None)
-    @given(st.lists(st.tuples(st.sampled_from(["day", "mixed", "pop", "drop"]),
-                              st.lists(st.integers(0, 3), min_size=0, max_size=12), st.integers(0, 40)),
-                    min_size=1, max_size=25))
-    def test_batches_of_one_day_and_of_many_days_keep_service_order_and_mean_wait(self, operations):
-        """A day's batch is kept with one entry day for all its rows; batches of several entry days (rows
-        pushed again with their old day) merge with them: the order, the ages and the mean wait are those of
-        a stable sort by (lane, entry day, arrival)."""
+    @given(operations=st.lists(st.tuples(st.sampled_from(["day", "mixed", "pop", "drop"]),
+                                         st.lists(st.integers(0, 3), min_size=0, max_size=12), st.integers(0, 40)),
+                               min_size=1, max_size=25))
+    def test_batches_of_one_day_and_of_many_days_keep_service_order_and_mean_wait(self, operations, small_chunk):
+        """A day's batch is kept with one entry day for all its rows (small batches joining the lane's last
+        chunk, large ones a chunk each); batches of several entry days (rows pushed again with their old day)
+        merge with them: the order, the ages and the mean wait are those of a stable sort by (lane, entry day,
+        arrival)."""
+        with patch.object(queues, "SMALL_CHUNK", small_chunk):
+            self._check_against_a_stable_sort(operations)
+
+    @staticmethod
+    def _check_against_a_stable_sort(operations):
         q = PriorityQueue()
         reference: list[tuple[int, int, int, int]] = []    # (lane, entry day, arrival, row)
         next_row, arrival = 0, 0
@@ -153,24 +165,42 @@ class TestPriorityQueue:
             expected_wait = day - sum(e for _, e, _, _ in reference) / len(reference) if reference else 0.0
             assert q.mean_wait(day) == pytest.approx(expected_wait)
 
-
+    @pytest.mark.parametrize("small_chunk", [1, queues.SMALL_CHUNK])
     @settings(max_examples=60, deadline=None)
-    @given(st.lists(st.integers(1, 40), min_size=1, max_size=12), st.floats(0, 400), st.integers(0, 2**32 - 1))
-    def test_a_backlog_of_many_days_is_popped_as_one_pass_over_the_lane_would(self, batches, credit, seed):
-        """A lane holds one chunk per day's batch; the budgeted pop costs it chunk by chunk, carrying the running
-        sum, so the rows taken and the hours used are exactly those of one float64 pass over the whole lane."""
+    @given(batches=st.lists(st.integers(1, 40), min_size=1, max_size=12), credit=st.floats(0, 400),
+           seed=st.integers(0, 2**32 - 1))
+    def test_a_backlog_of_many_days_is_popped_as_one_pass_over_the_lane_would(self, batches, credit, seed,
+                                                                              small_chunk):
+        """A lane holds a backlog in chunks (a day's batch each, small ones joined); the budgeted pop costs it
+        chunk by chunk, carrying the running sum, so the rows taken and the hours used are exactly those of one
+        float64 pass over the whole lane."""
         costs = np.random.default_rng(seed).lognormal(0, 1, 1000).astype(np.float32)
         q = PriorityQueue()
         start = 0
-        for day, size in enumerate(batches, start=1):
-            q.push_lanes(np.arange(start, start + size, dtype=np.int64), 11, day)
-            start += size
+        with patch.object(queues, "SMALL_CHUNK", small_chunk):
+            for day, size in enumerate(batches, start=1):
+                q.push_lanes(np.arange(start, start + size, dtype=np.int64), 11, day)
+                start += size
         taken, used = q.pop_budget(costs, credit)
         spent = costs[:start].cumsum(dtype=np.float64)
         k = int(spent.searchsorted(credit, side="right"))
         assert taken.tolist() == list(range(k))
         assert used == (float(spent[k - 1]) if k else 0.0)
         assert q.rows.tolist() == list(range(k, start))
+
+
+    def test_a_waiting_batch_does_not_keep_the_days_whole_array_alive(self):
+        """A day's batch that joins a lane as a slice of a larger array (every agency's rows of the day) is
+        copied: a backlog of months must not hold every day's arrays."""
+        q = PriorityQueue()
+        q.push_lanes(np.arange(queues.SMALL_CHUNK, dtype=np.int64), 11, 1)    # a full chunk: the next batch is its own
+        day_batch = np.arange(10_000, 20_000, dtype=np.int64)
+        alive = weakref.ref(day_batch)
+        q.push_lanes(day_batch[:100], 11, 2)
+        del day_batch
+        gc.collect()
+        assert alive() is None
+        assert q.rows.tolist()[-100:] == list(range(10_000, 10_100))
 
 
 class TestCalendar:
