@@ -79,6 +79,11 @@ def entry_days(entries: Entries, n: int) -> np.ndarray:
     return np.full(n, entries, np.int64) if isinstance(entries, int) else entries
 
 
+def joined_entry_days(chunks: list[Rows], entries: list[Entries]) -> np.ndarray:
+    """The entry day of every row of `chunks`, in order, as one array."""
+    return np.concatenate([entry_days(e, len(c)) for c, e in zip(chunks, entries, strict=True)])
+
+
 def entry_sum(entries: Entries, n: int) -> int:
     """The sum of a chunk's `n` entry days."""
     return entries * n if isinstance(entries, int) else int(entries.sum())
@@ -113,15 +118,14 @@ class Lane:
         first = entries if isinstance(entries, int) else int(entries[0])
         if self.chunks and first < self.last_entry():   # older than the tail: merge by entry day
             chunks, days = [*self.chunks, rows], [*self.entries, entries]
-            merged = np.concatenate([entry_days(e, len(c)) for c, e in zip(chunks, days, strict=True)])
+            merged = joined_entry_days(chunks, days)
             order = merged.argsort(kind="stable")
             self.chunks, self.entries = [np.concatenate(chunks)[order]], [merged[order]]
         elif self.chunks and len(self.chunks[-1]) < SMALL_CHUNK:
             tail, tail_entries = self.chunks[-1], self.entries[-1]
             self.chunks[-1] = np.concatenate([tail, rows])
             same_day = isinstance(tail_entries, int) and isinstance(entries, int) and tail_entries == entries
-            self.entries[-1] = (tail_entries if same_day else
-                                np.concatenate([entry_days(tail_entries, len(tail)), entry_days(entries, len(rows))]))
+            self.entries[-1] = tail_entries if same_day else joined_entry_days([tail, rows], [tail_entries, entries])
         else:
             # A chunk can wait in the lane for months: it keeps its own rows, not a view that would keep a whole
             # day's batch (every agency's rows) alive.
@@ -131,8 +135,7 @@ class Lane:
     def front(self) -> tuple[Rows, np.ndarray]:
         """All rows and entry days as one pair of arrays."""
         if len(self.chunks) > 1 or isinstance(self.entries[0], int):
-            self.entries = [np.concatenate([entry_days(e, len(c)) for c, e in zip(self.chunks, self.entries,
-                                                                                    strict=True)])]
+            self.entries = [joined_entry_days(self.chunks, self.entries)]
             self.chunks = [np.concatenate(self.chunks)]
         return self.chunks[0], self.entries[0]
 
@@ -308,12 +311,12 @@ class PriorityQueue:
         total, so every partial sum is the one a single pass over the whole lane would give.
         """
         k, spent_before = 0, 0.0
-        for rows in lane.chunks:
+        for i, rows in enumerate(lane.chunks):
             n = len(rows)
             window = int(1.25 * (left - spent_before) / self._mean_cost) + 64
             while True:
                 costed = costs[rows[:window]]
-                spent = (costed.cumsum(dtype=np.float64) if k == 0 else
+                spent = (costed.cumsum(dtype=np.float64) if i == 0 else
                          np.concatenate(([spent_before], costed)).cumsum()[1:])
                 if spent[-1] > left or window >= n:
                     break
