@@ -2,6 +2,7 @@
 
     python benchmarks/performance.py                          # everything, into benchmarks/results-performance.json
     python benchmarks/performance.py --only unit --repeat 5
+    python benchmarks/performance.py --only overloaded --baseline REF --repeat 2   # the overloaded national run
     python benchmarks/performance.py --baseline v0.1.0-ref     # the same cases measured on another git revision too
 
 Each measured run happens in a fresh subprocess, so its peak resident memory (ru_maxrss) is its own; wall
@@ -92,12 +93,14 @@ def staffed(scale: float) -> list[str]:
             f"downstream.forensic_exams_per_day={250 * scale}"]
 
 
+OVERLOADED = ("national 2x volume, today's staff (overloaded)", "baseline_90day", ["demand.scale=2.0"])
 CASES = {
     "unit": [("x_platform two years", "x_platform", [])],
     "national": [("national two years", "baseline_90day", [])],
     "scaling": [*((f"national {s}x volume, staff scaled", "baseline_90day", staffed(s)) for s in (0.25, 0.5, 2.0, 4.0)),
                 *((f"national {y} year(s)", "baseline_90day", [f"run.days={180 + 365 * y}"]) for y in (1, 4)),
-                ("national 2x volume, today's staff (overloaded)", "baseline_90day", ["demand.scale=2.0"])],
+                OVERLOADED],
+    "overloaded": [OVERLOADED],
 }
 
 
