@@ -301,6 +301,41 @@ def test_a_second_writer_is_refused_naming_the_owner_and_the_lock_dies_with_its_
     assert sorted(frame["run_id"]) == list(range(30))
 
 
+def hold_shared(directory: Path) -> int:
+    """A reader's probe of DIR/.lock (a shared flock on its own open file description); returns its descriptor."""
+    import fcntl
+
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def test_a_writer_starting_during_a_readers_probe_waits_for_it_instead_of_refusing(tmp_path):
+    import threading
+
+    from model.sweeps.lock import DirectoryLock
+
+    probe = hold_shared(tmp_path)   # held 50 ms here; a real probe holds it for microseconds
+    threading.Timer(0.05, os.close, [probe]).start()
+    with DirectoryLock(tmp_path) as lock:
+        assert lock.held
+        assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
+
+
+def test_a_lock_held_by_nobody_on_record_is_refused_after_the_settling_time(tmp_path, monkeypatch):
+    from model.sweeps import lock as lock_module
+
+    monkeypatch.setattr(lock_module, "SETTLE_SECONDS", 0.1)
+    probe = hold_shared(tmp_path)   # never let go
+    try:
+        start = time.monotonic()
+        with pytest.raises(SweepError, match="owner not recorded yet"):
+            lock_module.DirectoryLock(tmp_path)
+        assert time.monotonic() - start >= 0.1
+    finally:
+        os.close(probe)
+
+
 # --------------------------------------------------------------------------------------------- 5. SIGTERM
 
 
