@@ -313,7 +313,7 @@ class PriorityQueue:
         k, spent_before = 0, 0.0
         for i, rows in enumerate(lane.chunks):
             n = len(rows)
-            window = int(1.25 * (left - spent_before) / self._mean_cost) + 64
+            window = max(int(1.25 * (left - spent_before) / self._mean_cost), 0) + 64   # left < 0: an overdraft
             while True:
                 costed = costs[rows[:window]]
                 spent = (costed.cumsum(dtype=np.float64) if i == 0 else

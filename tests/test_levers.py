@@ -108,3 +108,14 @@ def test_urgent_first_lets_no_urgent_report_wait_behind_others(stage, policy_key
     print(f"{stage}: urgent reports waiting at the end of a day, fifo {waiting['fifo']:.1f}, "
           f"urgent_first {waiting['urgent_first']:.1f}")
     assert waiting["fifo"] > 1 and waiting["urgent_first"] < 0.05 * waiting["fifo"]
+
+
+@pytest.mark.parametrize(("key", "route"), [("law_enforcement.investigators", "us"), ("foreign.investigators", "foreign")])
+def test_no_investigators_at_all_loses_every_case_that_needs_legal_process(key, route):
+    """The end of the staffing lever: nobody works the referrals, so each is closed unworked at the backlog limit
+    and its evidence is lost; the other route is untouched."""
+    other = "foreign" if route == "us" else "us"
+    base = [*AGENCIES[:4], "law_enforcement.investigators=200"]
+    summary = run(load_scenario("x_platform", [*base, f"{key}=0"]))[1]
+    assert summary[f"evidence_lost_rate_{route}"] == 1.0 and summary["undecided"] == 0
+    assert summary[f"evidence_lost_rate_{other}"] == run(load_scenario("x_platform", base))[1][f"evidence_lost_rate_{other}"]

@@ -93,6 +93,15 @@ class TestPriorityQueue:
         taken, used = q.pop_budget(costs, 1.0)
         assert len(taken) == 0 and used == 0.0
 
+    @pytest.mark.parametrize("credit", [0.0, -1.0, -1000.0])
+    def test_pop_budget_with_no_credit_or_an_overdraft_takes_nothing(self, credit):
+        """Investigators with no hours, or hours overdrawn by letters sent on receipt: the work waits."""
+        costs = np.ones(300)
+        q = PriorityQueue()
+        q.push(np.arange(300, dtype=np.int64), np.zeros(300, np.int64))
+        taken, used = q.pop_budget(costs, credit)
+        assert len(taken) == 0 and used == 0.0 and len(q) == 300
+
     def test_mean_wait_follows_pushes_and_pops(self):
         q = PriorityQueue()
         urgent_class = 0 << 32
