@@ -24,12 +24,18 @@ CASE_UNIFORMS = ("needs_process", "letter", "wilson", "cloud_act", "ip_lead", "c
 CASE_NORMALS = ("work", "warrant", "process", "response", "arrest_delay", "identification")
 
 
+#: The longest delay, in days (about 2,700 years: longer than any run, so the same as never). A long-tailed draw
+#: (a sigma of 5 allows a median times e^30) is capped here so that whole days fit in int32; draws within the
+#: plausible ranges never come near it.
+MAX_DELAY_DAYS = 1_000_000
+
+
 def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.ndarray) -> np.ndarray:
     """Whole days (rounded up) of lognormal delays with the given medians (days), from standard normals.
 
-    A median of 0 gives 0 days.
+    A median of 0 gives 0 days; no delay is longer than :data:`MAX_DELAY_DAYS`.
     """
-    return np.ceil(median * np.exp(sigma * z.astype(np.float64))).astype(np.int32)
+    return np.minimum(np.ceil(median * np.exp(sigma * z.astype(np.float64))), MAX_DELAY_DAYS).astype(np.int32)
 
 
 def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:

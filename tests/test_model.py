@@ -65,6 +65,19 @@ def test_conservation_holds_exactly(small, overrides):
     assert summary["legal_process_needed"] == summary["legal_process_served"] + summary["evidence_lost"]
 
 
+@pytest.mark.parametrize("wait", ["foreign.mlat_sigma", "law_enforcement.warrant_approval_sigma",
+                                  "law_enforcement.approval_sigma", "platforms.X.response_sigma"])
+def test_a_wait_with_the_longest_allowed_tail_is_long_not_negative(small, wait):
+    """A sigma of 5 draws waits of a median times e^30 and more: longer than any run, never wrapped round to a
+    negative (or one-day) wait."""
+    from model.draws import MAX_DELAY_DAYS, lognormal_days
+
+    days = lognormal_days(240.0, 5.0, np.array([0.0, 6.0, 7.5], np.float32))
+    assert days.tolist() == [240, MAX_DELAY_DAYS, MAX_DELAY_DAYS]
+    model, summary = run(small(f"{wait}=5"))
+    assert conserved(model, summary) and summary["undecided"] == 0
+
+
 def test_where_evidence_was_lost_adds_up(small):
     _, s = run(small("law_enforcement.investigators=20"))
     assert sum(s[f"evidence_lost_at_{stage}"] for stage in STAGE_NAMES) == s["evidence_lost"]
