@@ -148,6 +148,23 @@ def test_equivalence_finds_the_staff_the_90_day_rule_needs(tmp_path, capsys):
     assert payload["answer"].startswith("x_platform needs")
 
 
+def test_equivalence_of_one_scenario_compares_it_with_itself_under_one_year_retention(tmp_path, capsys):
+    """`tipline equivalence x_platform` reads one scenario as compare does: X under the two rules, not X against the
+    national one-year scenario (whose absolute losses X's staff would match with none at all)."""
+    options = ["-r", "2", "--workers", "1", "--json", *(x for o in SMALL for x in ("--set", o)),
+               "--set", "law_enforcement.investigators=20"]
+    assert main(["equivalence", "x_platform", *options]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert (alone["baseline"], alone["target"]) == ("x_platform (90-day rule)", "x_platform (one-year retention)")
+    assert alone["today"] == alone["target_staff"] == 20
+    target = tmp_path / "one_year.toml"
+    target.write_text('extends = "x_platform"\n[retention]\nwindow_days = 365\n')
+    assert main(["equivalence", "x_platform", str(target), *options]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    assert alone["staff_needed"] == explicit["staff_needed"] > 20
+    assert [lv["difference"] for lv in alone["levels"]] == [lv["difference"] for lv in explicit["levels"]]
+
+
 def test_equivalence_says_when_staff_cannot_close_the_gap(tmp_path, capsys):
     """With the subpoenas' answers taking months, the 90-day rule loses evidence whatever the staffing."""
     target = tmp_path / "one_year.toml"

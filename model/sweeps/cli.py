@@ -38,7 +38,9 @@ manifest, or one in use by another sweep; 143 terminated by SIGTERM."""
 
 EQUIVALENCE_DESCRIPTION = """How many investigators (or analysts) would the BASELINE rule (default: 90-day preservation)
 need to lose no more evidence than the TARGET rule (default: REPORT Act one-year retention) with
-today's staff?
+today's staff? With no scenario: baseline_90day against report_act_1yr (national). With one, e.g.
+`tipline equivalence x_platform`: that scenario under the 90-day rule against itself under one-year
+retention (as compare reads one scenario).
 
 Method: both scenarios run on the same R seeds (common random numbers). For a staffing n, the
 paired difference per seed is metric(BASELINE with n staff) - metric(TARGET as given); its mean over
@@ -157,9 +159,11 @@ def cmd_equivalence(args: argparse.Namespace) -> int:
     from model.sweeps.equivalence import staffing_equivalence
 
     overrides = overrides_from(args)
-    for name in (args.baseline, args.target):
-        load_scenario(name, overrides)  # bad input before any run
-    result = staffing_equivalence(args.baseline, args.target, staff=args.staff, metric=args.metric,
+    baseline, target = ("baseline_90day", "report_act_1yr") if args.baseline is None else (args.baseline, args.target)
+    for name in (baseline, target):
+        if name is not None:
+            load_scenario(name, overrides)  # bad input before any run
+    result = staffing_equivalence(baseline, target, staff=args.staff, metric=args.metric,
                                   replications=args.replications, overrides=overrides, seed=args.seed,
                                   workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
                                   max_staff=args.max_staff, progress=args.progress)
@@ -218,10 +222,12 @@ def register(commands: Any) -> None:
         "equivalence", help="staff the 90-day rule needs to lose no more evidence than the one-year rule",
         description=EQUIVALENCE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit codes: 0 answered (including 'not reachable'); 1 a run failed or internal error; 2 bad input.")
-    eq.add_argument("baseline", nargs="?", default="baseline_90day",
-                    help="scenario whose staff varies (default: baseline_90day, the 90-day rule)")
-    eq.add_argument("target", nargs="?", default="report_act_1yr",
-                    help="scenario to match with its own staff (default: report_act_1yr)")
+    eq.add_argument("baseline", nargs="?",
+                    help="scenario whose staff varies (default: baseline_90day, the national 90-day rule); alone, it "
+                         "is compared with itself under one-year retention, as in compare")
+    eq.add_argument("target", nargs="?",
+                    help="scenario to match with its own staff (default: report_act_1yr with the default baseline, "
+                         "else BASELINE under one-year retention)")
     eq.add_argument("--staff", choices=("investigators", "analysts"), default="investigators",
                     help="investigators = law_enforcement.investigators, analysts = ncmec.analysts")
     eq.add_argument("--metric", default="evidence_lost_us",

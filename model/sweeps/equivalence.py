@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from model.executors import map_unordered, open_executor, progress_bar
-from model.experiments import mean_interval, replication_seeds
+from model.experiments import mean_interval, replication_seeds, rule_pair
 from model.params import Scenario
 from model.schema import field_info
 from model.sweeps.designs import RunTask
@@ -170,7 +170,7 @@ class EquivalenceSearch:
                                    self.unchanged)
 
 
-def staffing_equivalence(baseline: str | Scenario = "baseline_90day", target: str | Scenario = "report_act_1yr",
+def staffing_equivalence(baseline: str | Scenario = "baseline_90day", target: str | Scenario | None = "report_act_1yr",
                          staff: str = "investigators", metric: str = "evidence_lost_us", replications: int = 5,
                          overrides: Sequence[str] = (), seed: int | None = None, workers: int | None = None,
                          scheduler: str | None = None, dask_local: bool = False, max_staff: int | None = None,
@@ -180,10 +180,14 @@ def staffing_equivalence(baseline: str | Scenario = "baseline_90day", target: st
 
     See the module documentation for the method. The seeds derive from `seed` (default: the baseline's
     ``run.seed``); the search starts at today's staffing (the baseline's value) and stops at `max_staff`
-    (default 100 times today's). `overrides` apply to both scenarios.
+    (default 100 times today's). `overrides` apply to both scenarios. `target` None: the baseline under one-year
+    retention, and the baseline under the 90-day rule (as ``compare`` reads one scenario).
     """
     base_a = baseline if isinstance(baseline, Scenario) else _load(baseline, overrides)
-    base_b = target if isinstance(target, Scenario) else _load(target, overrides)
+    if target is None:
+        base_a, base_b = rule_pair(base_a)
+    else:
+        base_b = target if isinstance(target, Scenario) else _load(target, overrides)
     result = _new_result(base_a, base_b, staff, metric, replications, seed, max_staff, confidence)
     bar = progress_bar(None, 0, f"equivalence ({staff})", progress)
     try:
