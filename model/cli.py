@@ -264,6 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except MemoryError as exc:
+        print(f"tipline: out of memory ({exc}): the scenario keeps more reports in flight than this machine holds "
+              "(the volume, its growth and the backlogs of overloaded stages); try a lower demand.scale or "
+              "demand.growth_per_year, a shorter run.days, or more memory", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:
         print(f"tipline: internal error: {type(exc).__name__}: {exc} "
               "(please report it with the command line)", file=sys.stderr)

@@ -148,6 +148,18 @@ def test_an_option_override_survives_pickling_and_copying():
         assert copied == "run.days=5" and copied.origin == "--days 5"
 
 
+def test_running_out_of_memory_says_what_to_change_not_internal_error(monkeypatch, capsys):
+    import model.cli as cli
+
+    def too_big(args):
+        raise MemoryError("Unable to allocate 625. MiB for an array")
+
+    monkeypatch.setattr(cli, "cmd_run", too_big)
+    assert main(["run", "x_platform"]) == 1
+    err = capsys.readouterr().err
+    assert "out of memory" in err and "demand.scale" in err and "internal error" not in err
+
+
 def test_argparse_usage_errors_also_exit_2():
     assert tipline("run").returncode == 2
     assert tipline("frobnicate").returncode == 2
