@@ -66,15 +66,17 @@ def test_sweep_and_analyze_commands_on_a_small_sobol_design(tmp_path, capsys):
     path = write_sweep(tmp_path, spec)
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    capsys.readouterr()
     assert main(["analyze", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Sobol indices" in printed and "window_days" in printed
+    assert printed.startswith("evidence_lost_rate_us: mean over replications")   # US first, never the pooled rate
     for name in ("points.csv", "points.parquet", "sobol.csv", "sobol.parquet"):
         assert (out / "analysis" / name).is_file()
     sobol = pd.read_parquet(out / "analysis" / "sobol.parquet")
-    assert set(sobol["metric"]) == set(spec.get("metrics", ["evidence_lost", "evidence_lost_rate", "evidence_lost_us",
-                                                            "evidence_lost_foreign", "arrests"]))
-    window = sobol[(sobol["metric"] == "evidence_lost") & (sobol["parameter"] == "window_days")].iloc[0]
+    assert "metrics" not in spec and set(sobol["metric"]) == {
+        "evidence_lost_rate_us", "evidence_lost_rate_foreign", "evidence_lost_us", "evidence_lost_foreign", "arrests"}
+    window = sobol[(sobol["metric"] == "evidence_lost_rate_us") & (sobol["parameter"] == "window_days")].iloc[0]
     assert window["ST"] > 0.5  # the window drives evidence loss here
     points = pd.read_csv(out / "analysis" / "points.csv")
     assert len(points[points["metric"] == "evidence_lost"]) == 4 * (2 + 2)

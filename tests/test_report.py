@@ -444,6 +444,9 @@ def test_report_from_runs_and_compare(runs_dir):
     by_name = {r.name: r for r in found.runs}
     short, long_ = by_name["window_30"], by_name["window_365"]
     assert short.summary["evidence_lost_rate_us"] > long_.summary["evidence_lost_rate_us"]
+    lost = next(f for f in report.figures if f.name == "timeseries_evidence_lost")
+    assert lost.title == "Cumulative US evidence lost over time"   # US first: the pooled series only for old results
+    assert list(lost.figure.data[0].y) == list(short.timeseries["evidence_lost_us"])
     points = next(f for f in report.figures if f.name == "runs_evidence_lost_vs_window").figure.data[0]
     assert points.name == "US cases" and list(points.x) == [30.0, 365.0]
     assert list(points.y) == pytest.approx([100 * short.summary["evidence_lost_rate_us"],

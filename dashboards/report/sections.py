@@ -206,11 +206,17 @@ def runs_section(runs: list[RunResult], parts: Parts) -> None:
                      "Counted reports from the platforms through NCMEC and the agencies to their outcomes (flows.csv; "
                      "nodes after the agencies are per route: US or foreign).", sankey_figure(r.flows or [], r.title))
     with_series = [r for r in runs if r.timeseries is not None]
-    if any("evidence_lost" in r.timeseries for r in with_series if r.timeseries is not None):
+    if with_series and all("evidence_lost_us" in r.timeseries for r in with_series if r.timeseries is not None):
+        parts.figure("timeseries_evidence_lost", "Cumulative US evidence lost over time",
+                     "US cases (counted reports) whose preservation deadline passed before legal process was served, "
+                     "cumulative, per run; the foreign (MLAT) totals are in the figures and table above.",
+                     timeseries_figure(with_series, "evidence_lost_us", "Cumulative US evidence lost",
+                                       "US cases with evidence lost"))
+    elif any("evidence_lost" in r.timeseries for r in with_series if r.timeseries is not None):  # older results
         parts.figure("timeseries_evidence_lost", "Cumulative evidence lost over time (US and foreign)",
                      "Counted reports whose preservation deadline passed before legal process was served, "
-                     "cumulative, per run. The daily series counts US and foreign cases together; the US and foreign "
-                     "totals are in the figures and table above.",
+                     "cumulative, per run. These results' daily series count US and foreign cases together; the US "
+                     "and foreign totals are in the figures and table above.",
                      timeseries_figure(with_series, "evidence_lost", "Cumulative evidence lost",
                                        "reports with evidence lost (US and foreign)"))
     for r in [r for r in with_series if r.timeseries is not None and "ncmec_backlog" in r.timeseries][:4]:

@@ -108,7 +108,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     tables = analyze_sweep(args.directory, args.metric, args.confidence)
     target = write_analysis(args.directory, tables)
     points = tables["points"]
-    shown = (args.metric or ["evidence_lost_rate"])[0]
+    shown = (args.metric or ["evidence_lost_rate_us"])[0]   # US first: the pooled rate is for scripts
     if shown not in set(points["metric"]):
         shown = points["metric"].iloc[0]
     rows = points[points["metric"] == shown]
@@ -213,7 +213,8 @@ def register(commands: Any) -> None:
     analyze.add_argument("directory", metavar="DIR", help="a directory written by tipline sweep")
     analyze.add_argument("--metric", action="append",
                          help="metric to summarise (repeatable; default: every metric, and the sweep file's "
-                              "`metrics` for Sobol indices)")
+                              "`metrics` for Sobol indices); the table printed is the first, by default "
+                              "evidence_lost_rate_us")
     analyze.add_argument("--confidence", type=_positive_fraction, default=0.95, help="confidence level (default 0.95)")
     analyze.add_argument("--rows", type=int, default=40, help="design points to print (default 40)")
     analyze.set_defaults(func=cmd_analyze)

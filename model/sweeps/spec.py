@@ -147,8 +147,8 @@ class SweepSpec(_Strict):
     replications: int = Field(1, ge=1, le=100_000, description="runs per design point (common seeds)")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="root seed (default: the base scenario's run.seed)")
     factors: list[Factor] = Field(min_length=1)
-    metrics: list[str] = Field(default_factory=lambda: ["evidence_lost", "evidence_lost_rate", "evidence_lost_us",
-                                                        "evidence_lost_foreign", "arrests"],
+    metrics: list[str] = Field(default_factory=lambda: ["evidence_lost_rate_us", "evidence_lost_rate_foreign",
+                                                        "evidence_lost_us", "evidence_lost_foreign", "arrests"],
                                min_length=1, description="summary metrics for sensitivity indices")
 
     @model_validator(mode="after")
