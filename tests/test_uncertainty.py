@@ -265,12 +265,15 @@ def test_the_command_writes_its_summary_and_leads_with_the_headline(tmp_path, ca
     (["-n", "10"], "needs at least"),
     (["-n", "40", "--only", "nope"], "allowed: "),
     (["-n", "40", "--condition", "rate_us_b=0.1"], "OUTCOME>VALUE"),
-    (["-n", "12", "--design", "sobol", "--only", "law_enforcement.drafting_hours"], "power of two"),
+    (["-n", "12", "--design", "sobol", "--only", "law_enforcement.drafting_hours"],
+     "-n 12: a Sobol design needs a power of two (Sobol' sequence balance), e.g. -n 8 or -n 16"),
+    (["-n", "100000000", "--only", "law_enforcement.drafting_hours"], "-n 100000000: Input should be less than or equal"),
 ])
 def test_bad_options_exit_2_with_a_message_and_write_nothing(arguments, message, tmp_path, capsys):
     out = tmp_path / "unc"
     assert main(["uncertainty", "x_platform", *arguments, "--out", str(out)]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and "validation error" not in err and "pydantic" not in err   # the option as typed
     assert not out.exists()
 
 

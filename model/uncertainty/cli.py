@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from model.calibration import REGIMES
 from model.console import EXIT_ERROR, EXIT_OK, BadInput, add_runner_options, check_out_dir, overrides_from, print_table
 from model.uncertainty.calibrated import published_text
@@ -42,6 +44,20 @@ def _names(text: str | None) -> list[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
+#: The options that set the study's sweep spec, by field.
+OPTION_OF_FIELD = {"samples": "-n", "replications": "--replications", "seed": "--seed"}
+
+
+def _as_typed(exc: ValidationError) -> str:
+    """The first error of the study's spec as the option the user typed, with its value and what is allowed."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    message = error["msg"].removeprefix("Value error, ")
+    if name in OPTION_OF_FIELD:
+        return f"{OPTION_OF_FIELD[name]} {error['input']}: {message}"
+    return message
+
+
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from model.executors import EXIT_TERMINATED, Terminated
     from model.uncertainty import run_study, summarize, write_summary
@@ -49,6 +65,10 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
     if args.samples < 2:
         raise BadInput(f"-n {args.samples}: must be at least 2")
+    if args.design == "sobol" and args.samples & (args.samples - 1):
+        power = 1 << args.samples.bit_length()
+        raise BadInput(f"-n {args.samples}: a Sobol design needs a power of two (Sobol' sequence balance), "
+                       f"e.g. -n {power // 2} or -n {power}")
     if args.replications < 1:
         raise BadInput(f"--replications {args.replications}: must be at least 1")
     if not 0 < args.min_density <= 1:
@@ -66,6 +86,8 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
                           only=_names(args.only), fix=_names(args.fix), seed=args.seed, out=out, workers=args.workers,
                           scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
                           progress=args.progress)
+    except ValidationError as exc:   # the study's sweep spec: name the option as typed
+        raise BadInput(_as_typed(exc)) from None
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     except Terminated:
