@@ -31,6 +31,7 @@ from model.console import (
     overrides_from,
     print_table,
 )
+from model.params import warmup_note
 from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
 from model.sweeps import cli as sweep_commands
 from model.uncertainty import cli as uncertainty_commands
@@ -68,6 +69,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out:
         check_out_dir(out)
+    note = warmup_note(scenario)
+    if note:
+        print(f"tipline: note: {note}", file=sys.stderr)
     bar = day_progress(scenario.run.days, scenario.name)
     model, summary = run(scenario, on_day=(lambda m: bar.update(1)) if bar else None)
     if bar:
@@ -111,6 +115,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             load_scenario(name, [*overrides, *(side or [])])
     if b is None:
         rule_pair(load_scenario(a, overrides))
+    notes = {warmup_note(load_scenario(name, [*overrides, *(side or [])])) for name, side in ((a, args.set_a), (b, args.set_b))
+             if name is not None}
+    for note in sorted(n for n in notes if n):
+        print(f"tipline: note: {note}", file=sys.stderr)
     table = compare(a, b, replications=args.replications, overrides=overrides, overrides_a=args.set_a or (),
                     overrides_b=args.set_b or (), workers=args.workers, scheduler=args.scheduler,
                     dask_local=args.dask_local, progress=sys.stderr.isatty() if args.progress is None else args.progress)

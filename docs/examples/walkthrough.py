@@ -3,7 +3,7 @@
 #
 # Cells for VS Code, Jupyter (jupytext) or Spyder; as a plain script, `.venv/bin/python docs/examples/walkthrough.py`
 # runs them in order (about half a minute). The X/Twitter scenario: X's reports of 2023, X's share of the
-# US investigators, two years after a half-year warm-up.
+# US investigators: a year of warm-up, then a counted year.
 
 # %%
 from model import RetentionModel, compare, load_scenario, run

@@ -125,6 +125,8 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
         _print_calibrated(summary["calibrated"])
     if summary["held"]:
         print(f"Held at each scenario's value: {', '.join(summary['held'])}")
+    if summary.get("warmup_note"):
+        print(f"Warm-up: {summary['warmup_note']}")
     if summary["failed_runs"]:
         print(f"{summary['failed_runs']} runs failed; their points are left out (see the sweeps' error column)")
     if out is not None:

@@ -17,10 +17,14 @@ import numpy as np
 import pandas as pd
 
 from model.experiments import replication_seeds, scenario_pair
-from model.params import Scenario
+from model.params import STEADY_STATE_BACKLOGS, Scenario
+from model.scenarios import scenario_with
 from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
 from model.uncertainty.assumptions import Assumption, Setting, choose, design_points, unit_points
+
+#: The key whose longest draw sets the warm-up the study needs (queues settle in about twice the backlog limit).
+BACKLOG_KEY = "law_enforcement.backlog_limit_days"
 
 #: Per-run outcomes a study keeps, per side: name in the study -> summary key.
 OUTCOMES = {"rate_us": "evidence_lost_rate_us", "rate_foreign": "evidence_lost_rate_foreign"}
@@ -44,6 +48,7 @@ class Study:
     points: pd.DataFrame                  # per point: rate_us_a, rate_us_b, difference_us, ... (replication means)
     failed: int = 0
     counted_days: int = 365               # side A's counted days (run.days - run.warmup_days): flows per year
+    warmup_note: str | None = None        # the warm-up raised for the longest backlog limit drawn, if it was
     out: Path | None = None
     runs: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -84,6 +89,7 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
         raise ValueError("samples must be at least 2 and replications at least 1")
     scenario_a, scenario_b = scenario_pair(a, b, overrides, overrides_a, overrides_b)
     assumptions, held, side_a, side_b = choose(scenario_a, scenario_b, only, fix)
+    (scenario_a, scenario_b), warmup_note = steady_warmup((scenario_a, scenario_b), (side_a, side_b))
     if design == "lhs" and samples < len(assumptions) + 4:
         raise ValueError(f"samples {samples}: ranking {len(assumptions)} assumptions by partial rank correlation needs "
                          f"at least {len(assumptions) + 4} points (more is better: 4 to 10 times as many); use a larger "
@@ -103,7 +109,34 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
     return Study(a=scenario_a.name, b=scenario_b.name, design=design, samples=samples, replications=replications,
                  seed=root, assumptions=assumptions, held=held, settings_a=side_a, unit=unit,
                  points=point_outcomes(runs["a"], runs["b"], len(unit)), failed=failed,
-                 counted_days=scenario_a.run.days - scenario_a.run.warmup_days, out=out, runs=runs)
+                 counted_days=scenario_a.run.days - scenario_a.run.warmup_days, warmup_note=warmup_note, out=out,
+                 runs=runs)
+
+
+def steady_warmup(scenarios: tuple[Scenario, Scenario], sides: tuple[dict[str, list[Setting]], ...]
+                  ) -> tuple[tuple[Scenario, Scenario], str | None]:
+    """The two sides with a warm-up long enough for every draw's queues to settle before counting, when the study draws
+    the backlog limit: twice the longest limit drawn, the counted days kept; and a note saying so (None if unchanged).
+
+    A warm-up short for every draw alike (the scenario's own, as given) is left alone: it biases every draw the same
+    way, and ``tipline run`` notes it. One short only for the draws with long limits would bias them against the
+    others, and so the drivers and the region.
+    """
+    drawn = [setting.high for side in sides for settings in side.values() for setting in settings
+             if setting.key == BACKLOG_KEY]
+    if not drawn:
+        return scenarios, None
+    longest = max(drawn)
+    needed = int(STEADY_STATE_BACKLOGS * longest)
+    if all(s.run.warmup_days >= needed for s in scenarios):
+        return scenarios, None
+    counted = [s.run.days - s.run.warmup_days for s in scenarios]
+    raised = tuple(scenario_with(s, [f"run.warmup_days={needed}", f"run.days={needed + n}"]) if s.run.warmup_days < needed
+                   else s for s, n in zip(scenarios, counted, strict=True))
+    before = scenarios[0].run.warmup_days
+    return raised, (f"run.warmup_days raised from {before} to {needed} days (twice the longest backlog limit drawn, "
+                    f"{longest:g} days), so that every draw's queues settle before counting; run.days to "
+                    f"{raised[0].run.days}, keeping {counted[0]} counted days")
 
 
 def point_outcomes(runs_a: pd.DataFrame, runs_b: pd.DataFrame, n_points: int) -> pd.DataFrame:

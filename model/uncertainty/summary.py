@@ -53,6 +53,7 @@ def summarize(study: Study, condition: str = DEFAULT_CONDITION, min_density: flo
         "kind": "uncertainty", "a": study.a, "b": study.b, "design": study.design, "samples": study.samples,
         "seed": study.seed, **summary_counts(study),
         "assumptions": describe(study.assumptions, study.settings_a), "held": study.held,
+        "warmup_note": study.warmup_note,
         **{name: distribution(points[name].to_numpy(float)) for name in DESCRIBED},
         "drivers": _drivers(study, finite, confidence),
         "drivers_of": "difference_us", "confidence": confidence,
