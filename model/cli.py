@@ -110,13 +110,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     overrides = overrides_from(args)
     a = args.a or "baseline_90day"
     b = None if args.a and not args.b else (args.b or "report_act_1yr")
+    notes = set()
     for name, side in ((a, args.set_a), (b, args.set_b)):  # bad input before any run
         if name is not None:
-            load_scenario(name, [*overrides, *(side or [])])
+            notes.add(warmup_note(load_scenario(name, [*overrides, *(side or [])])))
     if b is None:
         rule_pair(load_scenario(a, overrides))
-    notes = {warmup_note(load_scenario(name, [*overrides, *(side or [])])) for name, side in ((a, args.set_a), (b, args.set_b))
-             if name is not None}
     for note in sorted(n for n in notes if n):
         print(f"tipline: note: {note}", file=sys.stderr)
     table = compare(a, b, replications=args.replications, overrides=overrides, overrides_a=args.set_a or (),
