@@ -20,8 +20,9 @@ from model.scenarios import Override
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "BadInput", "add_runner_options", "add_set_option",
-           "check_out_dir", "check_writable", "day_progress", "format_value", "overrides_from", "print_table"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "MAX_REPLICATIONS", "BadInput", "add_runner_options",
+           "add_set_option", "check_out_dir", "check_writable", "day_progress", "format_value", "overrides_from",
+           "print_table", "replication_count"]
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,18 @@ def add_runner_options(parser: argparse.ArgumentParser) -> None:
                         help="start a Dask LocalCluster of --workers processes on 127.0.0.1 for this command")
     parser.add_argument("--progress", action="store_true", default=None,
                         help="show the progress bar (rate, ETA) even when stderr is not a terminal")
+
+
+#: Most replications one command runs (a sweep file's limit too): 100,000 pairs of national runs take weeks.
+MAX_REPLICATIONS = 100_000
+
+
+def replication_count(text: str) -> int:
+    """An argparse type for ``--replications``: a whole number from 1 to :data:`MAX_REPLICATIONS`."""
+    value = positive_int(text)
+    if value > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(f"{value:,}: at most {MAX_REPLICATIONS:,}, as in a sweep file")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -95,7 +95,10 @@ def test_a_bad_set_names_the_option_and_key(override, fragments, tmp_path, capsy
 @pytest.mark.parametrize("argv,fragment", [
     (["compare", "x_platform", "--workers", "0"], "--workers: 0: must be at least 1"),
     (["compare", "x_platform", "--workers", "-1"], "must be at least 1"),
-    (["compare", "x_platform", "-r", "0"], "--replications 0"),
+    (["compare", "x_platform", "-r", "0"], "--replications/-r: 0: must be at least 1"),
+    (["compare", "x_platform", "-r", "200000"], "200,000: at most 100,000"),
+    (["uncertainty", "x_platform", "-r", "100001"], "100,001: at most 100,000"),
+    (["equivalence", "x_platform", "-r", "0"], "--replications/-r: 0: must be at least 1"),
     (["uncertainty", "x_platform", "-n", "1"], "-n 1"),
     (["uncertainty", "x_platform", "--workers", "0"], "must be at least 1"),
     (["report", "nothing_here", "--out", "r.html"], "nothing_here"),

@@ -22,6 +22,7 @@ from model.console import (
     check_writable,
     overrides_from,
     print_table,
+    replication_count,
 )
 from model.sweeps.lock import writer
 
@@ -65,6 +66,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise BadInput(f"--chunk-rows {args.chunk_rows}: must be at least 1")
     spec, path = load_sweep(args.sweep)
     design = resolve_design(spec, path, overrides_from(args))
+    short, needed = design.short_warmups()
+    if short:
+        print(f"tipline: note: {short:,} of {len(design.points):,} design points have run.warmup_days shorter than "
+              f"twice their law_enforcement.backlog_limit_days: they are counted before their queues settle, so "
+              f"their loss rates may be understated (docs/sweeps.md, warm-up); set run.warmup_days={needed} in the "
+              f"sweep's [set] (or --set) and run.days beyond it", file=sys.stderr)
     if args.dry_run:
         print(f"{spec.name}: {spec.design} design, {len(design.points):,} points x {len(design.seeds)} "
               f"replications = {design.runs:,} runs; root seed {design.seed}; base {design.base.name}")
@@ -234,7 +241,7 @@ def register(commands: Any) -> None:
     eq.add_argument("--metric", default="evidence_lost_us",
                     help="summary metric not to exceed (default evidence_lost_us: the US route, the one US staffing "
                          "can change; evidence_lost counts foreign MLAT losses too)")
-    eq.add_argument("--replications", "-r", type=int, default=5, help="common seeds (default 5)")
+    eq.add_argument("--replications", "-r", type=replication_count, default=5, help="common seeds (default 5)")
     add_set_option(eq)
     eq.add_argument("--days", type=int, help="simulated days for both scenarios")
     eq.add_argument("--seed", type=int, help="root seed of the replications (default: the baseline's run.seed)")

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from model.experiments import replication_seeds
-from model.params import Scenario
+from model.params import STEADY_STATE_BACKLOGS, Scenario
 from model.scenarios import ScenarioError, apply_override, load_chain, resolve_path, toml_value, validate
 from model.sweeps.spec import SweepError, SweepSpec, load_sweep, parse_spec
 
@@ -117,6 +117,20 @@ class Design:
         reps = len(self.seeds)
         return [RunTask(p * reps + r, p, r, seed, self.point_overrides(p))
                 for p in range(len(self.points)) for r, seed in enumerate(self.seeds)]
+
+    def short_warmups(self) -> tuple[int, int]:
+        """(design points whose ``run.warmup_days`` is shorter than twice their agencies' backlog limit, the
+        warm-up that would cover every point): such points are counted before their queues settle
+        (:func:`model.params.warmup_note`). Read from the factors and the base scenario."""
+        def value(values: dict[str, Any], key: str, default: int) -> int:
+            names = [name for name, keys in self.keys.items() if key in keys]
+            return int(values[names[-1]]) if names else default
+
+        backlog, warmup = "law_enforcement.backlog_limit_days", "run.warmup_days"
+        needed = [STEADY_STATE_BACKLOGS * value(p, backlog, self.base.law_enforcement.backlog_limit_days)
+                  for p in self.points]
+        short = sum(value(p, warmup, self.base.run.warmup_days) < n for p, n in zip(self.points, needed, strict=True))
+        return short, max(needed, default=0)
 
     def manifest_design(self) -> dict[str, Any]:
         """The design part of the manifest: what must match for a resume."""

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from model.console import MAX_REPLICATIONS
 from model.errors import validation_message
 from model.metrics import METRICS
 from model.scenarios import SCENARIO_DIR, ScenarioError, read_toml
@@ -144,7 +145,7 @@ class SweepSpec(_Strict):
     samples: int | None = Field(None, ge=1, le=10_000_000,
                                 description="lhs: points; sobol: base sample N (power of two)")
     calc_second_order: bool = Field(False, description="sobol: also sample for second-order indices")
-    replications: int = Field(1, ge=1, le=100_000, description="runs per design point (common seeds)")
+    replications: int = Field(1, ge=1, le=MAX_REPLICATIONS, description="runs per design point (common seeds)")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="root seed (default: the base scenario's run.seed)")
     factors: list[Factor] = Field(min_length=1)
     metrics: list[str] = Field(default_factory=lambda: ["evidence_lost_rate_us", "evidence_lost_rate_foreign",
