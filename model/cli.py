@@ -27,10 +27,10 @@ from model.console import (
     add_runner_options,
     add_set_option,
     check_out_dir,
+    check_replications,
     day_progress,
     overrides_from,
     print_table,
-    replication_count,
 )
 from model.params import warmup_note
 from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
@@ -106,6 +106,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from model.experiments import compare, headline, rule_pair
     from model.metrics import METRICS
 
+    check_replications(args.replications)
     overrides = overrides_from(args)
     a = args.a or "baseline_90day"
     b = None if args.a and not args.b else (args.b or "report_act_1yr")
@@ -228,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "  tipline compare A.toml B.toml   any two scenarios (a warning if they differ beyond policy)")
     cmp.add_argument("a", nargs="?", help="scenario A (default: baseline_90day)")
     cmp.add_argument("b", nargs="?", help="scenario B (default: report_act_1yr; with A alone, A under one-year retention)")
-    cmp.add_argument("--replications", "-r", type=replication_count, default=5, help="paired replications (default: 5)")
+    cmp.add_argument("--replications", "-r", type=int, default=5, help="paired replications (default: 5)")
     cmp.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a parameter of both A and B (repeatable), e.g. law_enforcement.investigators=200")
     cmp.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only (repeatable)")

@@ -20,9 +20,22 @@ from model.scenarios import Override
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "MAX_REPLICATIONS", "BadInput", "add_runner_options",
-           "add_set_option", "check_out_dir", "check_writable", "day_progress", "format_value", "overrides_from",
-           "print_table", "replication_count"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "MAX_REPLICATIONS",
+    "BadInput",
+    "add_runner_options",
+    "add_set_option",
+    "check_out_dir",
+    "check_replications",
+    "check_writable",
+    "day_progress",
+    "format_value",
+    "overrides_from",
+    "print_table",
+]
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +61,10 @@ def add_runner_options(parser: argparse.ArgumentParser) -> None:
 MAX_REPLICATIONS = 100_000
 
 
-def replication_count(text: str) -> int:
-    """An argparse type for ``--replications``: a whole number from 1 to :data:`MAX_REPLICATIONS`."""
-    value = positive_int(text)
-    if value > MAX_REPLICATIONS:
-        raise argparse.ArgumentTypeError(f"{value:,}: at most {MAX_REPLICATIONS:,}, as in a sweep file")
-    return value
+def check_replications(replications: int) -> None:
+    """``--replications`` must be a whole number from 1 to :data:`MAX_REPLICATIONS` (BadInput otherwise)."""
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise BadInput(f"--replications {replications:,}: must be 1 to {MAX_REPLICATIONS:,}, as in a sweep file")
 
 
 def positive_int(text: str) -> int:

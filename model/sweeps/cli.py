@@ -19,10 +19,10 @@ from model.console import (
     BadInput,
     add_runner_options,
     add_set_option,
+    check_replications,
     check_writable,
     overrides_from,
     print_table,
-    replication_count,
 )
 from model.sweeps.lock import writer
 
@@ -165,6 +165,7 @@ def cmd_equivalence(args: argparse.Namespace) -> int:
     from model.scenarios import load_scenario
     from model.sweeps.equivalence import staffing_equivalence
 
+    check_replications(args.replications)
     overrides = overrides_from(args)
     baseline, target = ("baseline_90day", "report_act_1yr") if args.baseline is None else (args.baseline, args.target)
     for name in (baseline, target):
@@ -241,7 +242,7 @@ def register(commands: Any) -> None:
     eq.add_argument("--metric", default="evidence_lost_us",
                     help="summary metric not to exceed (default evidence_lost_us: the US route, the one US staffing "
                          "can change; evidence_lost counts foreign MLAT losses too)")
-    eq.add_argument("--replications", "-r", type=replication_count, default=5, help="common seeds (default 5)")
+    eq.add_argument("--replications", "-r", type=int, default=5, help="common seeds (default 5)")
     add_set_option(eq)
     eq.add_argument("--days", type=int, help="simulated days for both scenarios")
     eq.add_argument("--seed", type=int, help="root seed of the replications (default: the baseline's run.seed)")

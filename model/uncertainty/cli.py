@@ -21,9 +21,9 @@ from model.console import (
     BadInput,
     add_runner_options,
     check_out_dir,
+    check_replications,
     overrides_from,
     print_table,
-    replication_count,
 )
 from model.uncertainty.calibrated import published_text
 
@@ -78,6 +78,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         power = 1 << args.samples.bit_length()
         raise BadInput(f"-n {args.samples}: a Sobol design needs a power of two (Sobol' sequence balance), "
                        f"e.g. -n {power // 2} or -n {power}")
+    check_replications(args.replications)
     if not 0 < args.min_density <= 1:
         raise BadInput(f"--min-density {args.min_density}: must lie in (0, 1]")
     out = Path(args.out) if args.out else None
@@ -179,7 +180,7 @@ def register(commands: Any) -> None:
     unc.add_argument("--design", choices=("lhs", "sobol"), default="lhs",
                      help="lhs: Latin hypercube, drivers by partial rank correlation (default); sobol: Saltelli "
                           "design, drivers by Sobol total-order indices (N a power of two)")
-    unc.add_argument("--replications", "-r", type=replication_count, default=1, help="runs per point and side (default 1)")
+    unc.add_argument("--replications", "-r", type=int, default=1, help="runs per point and side (default 1)")
     unc.add_argument("--only", metavar="NAMES", help="vary only these assumptions (comma-separated names as in "
                      "tipline params; per-platform ones as platforms.*.NAME)")
     unc.add_argument("--fix", metavar="NAMES", help="hold these assumptions at the scenario's values")
