@@ -7,7 +7,7 @@ the approval wait A = ceil(LN(median, sigma)), so it is lost iff 1 + A > window,
 lognormal exceeds window - 1 (A is a whole number of days). With a Wilson warrant the judge's wait
 W = max(ceil(LN2), 1) comes before the drafting, and the convolution of the two is computed numerically.
 
-The run goes through ``tipline run`` with the shipped run length (730 days, 180 of warm-up): cohort
+The run goes through ``tipline run`` with the shipped run length (730 days, 365 of warm-up): cohort
 accounting must follow every counted report to its outcome, so the rate is unbiased even for windows
 of one and two years, which end long after the last counted day (the censored accounting of 0.1.0
 printed 0.0245 for an expected 0.0626 at 365 days). Tolerance: 4 binomial standard errors.
@@ -34,7 +34,7 @@ def run_cli(tmp_path, capsys, window: int, wilson: bool) -> dict:
     le = {"approval_median_days": MEDIAN, "approval_sigma": SIGMA,
           "wilson_share": 0.5 if wilson else 0.0, "warrant_approval_median_days": WARRANT_MEDIAN,
           "warrant_approval_sigma": WARRANT_SIGMA}
-    spec = scenario(days=730, warmup=180, window=window, seed=window + wilson, reports_per_day=800.0,
+    spec = scenario(days=730, warmup=365, window=window, seed=window + wilson, reports_per_day=1200.0,
                     platform=platform, law_enforcement=le)
     path = tmp_path / "unlimited.toml"
     path.write_text(to_toml(spec))
