@@ -62,11 +62,11 @@ class Run(Section):
                       source="assumption: two years: a year of warm-up, then a counted year")
     warmup_days: int = param(365, unit="days", ge=0, le=7299,
                              doc="reports created on or before this day are simulated but not counted; queues need "
-                                 "about twice the agencies' backlog limit to reach their steady state",
-                             source="assumption: a year, more than twice the default backlog limit (120 days); "
-                                    "measured per cohort (docs/ODD.md, warm-up), x_platform's US loss rises from 15% "
-                                    "(created on days 91-270) and 21% (181-360) to a steady 26-27.5% from day 271 on; "
-                                    "at a 365-day limit it settles only after about 720 days")
+                                 "up to three times the agencies' backlog limit to reach their steady state",
+                             source="assumption: a year, three times the default backlog limit (120 days); measured "
+                                    "per cohort (docs/ODD.md, warm-up), x_platform's US loss rises from 17% (created on "
+                                    "days 121-300) and 25% (241-420) to a steady 27-27.5% from day 301 on; at limits "
+                                    "of 60, 240 and 365 days it settles after about 180, 600 and 730 days")
     drain_max_days: int = param(730, unit="days", ge=0, le=7300,
                                 doc="after run.days the model keeps running, with new uncounted reports, until every "
                                     "counted report is decided; this caps that drain (what is left is undecided)",
@@ -519,15 +519,17 @@ class Scenario(Section):
 
 
 #: Queues reach their steady state after about this many times the agencies' backlog limit (docs/ODD.md, warm-up).
-STEADY_STATE_BACKLOGS = 2
+STEADY_STATE_BACKLOGS = 3
 
 
 def warmup_note(scenario: Scenario) -> str | None:
-    """A note when the warm-up is shorter than the time queues need to settle (twice the agencies' backlog limit):
-    the first counted cohorts meet queues still filling, and the rates are understated. None when it is long enough."""
+    """A note when the warm-up is shorter than the time queues need to settle (STEADY_STATE_BACKLOGS times the
+    agencies' backlog limit): the first counted cohorts meet queues still filling, and the rates are understated.
+    None when it is long enough."""
     needed = STEADY_STATE_BACKLOGS * scenario.law_enforcement.backlog_limit_days
     if scenario.run.warmup_days >= needed:
         return None
-    return (f"{scenario.name}: run.warmup_days ({scenario.run.warmup_days}) is shorter than twice the agencies' backlog "
-            f"limit ({needed} days): the first counted cohorts meet queues that are still filling, so the loss rates "
-            f"may be understated (docs/ODD.md, warm-up); set run.warmup_days={needed} and run.days beyond it")
+    return (f"{scenario.name}: run.warmup_days ({scenario.run.warmup_days}) is shorter than {STEADY_STATE_BACKLOGS} "
+            f"times the agencies' backlog limit ({needed} days): the first counted cohorts meet queues that are still "
+            f"filling, so the loss rates may be understated (docs/ODD.md, warm-up); set run.warmup_days={needed} and "
+            f"run.days beyond it")

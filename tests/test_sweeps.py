@@ -330,17 +330,17 @@ def test_dry_run_prints_the_design_and_writes_nothing(tmp_path, capsys):
 
 
 def test_sweep_notes_design_points_counted_before_their_queues_settle(tmp_path, capsys):
-    """A backlog limit of 120 days needs 240 days of warm-up (docs/sweeps.md, warm-up); the note says how many
+    """A backlog limit of 120 days needs 360 days of warm-up (docs/sweeps.md, warm-up); the note says how many
     points fall short and the warm-up that covers them all, and is silent when the warm-up is long enough."""
     limits = {"key": "law_enforcement.backlog_limit_days", "values": [10, 120]}
     path = write_sweep(tmp_path, small_sweep(factors=[limits]))
     assert main(["sweep", str(path), "--dry-run"]) == 0
     err = capsys.readouterr().err
-    assert "1 of 2 design points have run.warmup_days shorter than twice" in err and "run.warmup_days=240" in err
-    long_enough = small_sweep(factors=[limits], set={**SMALL_SET, "run.days": 400, "run.warmup_days": 240})
+    assert "1 of 2 design points have run.warmup_days shorter than 3 times" in err and "run.warmup_days=360" in err
+    long_enough = small_sweep(factors=[limits], set={**SMALL_SET, "run.days": 500, "run.warmup_days": 360})
     assert main(["sweep", str(write_sweep(tmp_path, long_enough, "long.toml")), "--dry-run"]) == 0
     assert "warmup_days" not in capsys.readouterr().err
-    warmups = {"key": "run.warmup_days", "values": [20, 240]}   # read from the factor: 1 point (120, 20), not 2
-    both = small_sweep(factors=[limits, warmups], set={**SMALL_SET, "run.days": 400})
+    warmups = {"key": "run.warmup_days", "values": [30, 360]}   # read from the factor: 1 point (120, 30), not 2
+    both = small_sweep(factors=[limits, warmups], set={**SMALL_SET, "run.days": 500})
     assert main(["sweep", str(write_sweep(tmp_path, both, "both.toml")), "--dry-run"]) == 0
     assert "1 of 4 design points" in capsys.readouterr().err

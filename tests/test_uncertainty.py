@@ -294,18 +294,20 @@ def test_differences_in_points_have_a_sign_unless_they_round_to_zero(share, text
     assert signed(share) == text
 
 
-def test_a_study_drawing_long_backlog_limits_warms_up_for_twice_the_longest_and_keeps_the_counted_days():
-    """Queues settle in about twice the backlog limit (docs/ODD.md, warm-up): a draw with a 365-day limit counted
+def test_a_study_drawing_long_backlog_limits_warms_up_for_three_times_the_longest_and_keeps_the_counted_days():
+    """Queues settle in up to three times the backlog limit (docs/ODD.md, warm-up): a draw with a 365-day limit counted
     after a 365-day warm-up would meet queues still filling and understate its losses."""
     from model.experiments import scenario_pair
+    from model.params import STEADY_STATE_BACKLOGS
     from model.uncertainty.study import BACKLOG_KEY, steady_warmup
 
     a, b = scenario_pair("x_platform", None)
     _, _, side_a, side_b = choose(a, b, (), ())
     longest = max(s.high for group in side_a.values() for s in group if s.key == BACKLOG_KEY)
     (raised_a, raised_b), note = steady_warmup((a, b), (side_a, side_b))
-    assert raised_a.run.warmup_days == raised_b.run.warmup_days == 2 * longest > a.run.warmup_days
+    assert STEADY_STATE_BACKLOGS == 3
+    assert raised_a.run.warmup_days == raised_b.run.warmup_days == 3 * longest > a.run.warmup_days
     assert raised_a.run.days - raised_a.run.warmup_days == a.run.days - a.run.warmup_days
-    assert note.startswith(f"run.warmup_days raised from {a.run.warmup_days} to {2 * longest:g} days")
+    assert note.startswith(f"run.warmup_days raised from {a.run.warmup_days} to {3 * longest:g} days")
     _, _, side_a, side_b = choose(a, b, (), (BACKLOG_KEY,))   # held at the default: the default warm-up suffices
     assert steady_warmup((a, b), (side_a, side_b)) == ((a, b), None)

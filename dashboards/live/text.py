@@ -80,7 +80,7 @@ def controls_markdown() -> str:
     base = base_scenario()
     intro = (f"Base scenario: `{BASE_SCENARIO}` ({base.description}), no warm-up: every report filed from day 1 to "
              f"day {base.run.days} is counted and followed to its outcome, so you see the queues fill. The reports of "
-             "the first months meet queues that are still filling (they settle in about twice the agencies' backlog "
+             "the first months meet queues that are still filling (they settle in up to three times the agencies' backlog "
              "limit), so the rates here run below the steady ones that `tipline run` counts after a year of warm-up. "
              "One step is one day; **Step** and each "
              f"frame of **▶** advance the sidebar's *Render Interval* of steps (default {RENDER_INTERVAL}, "

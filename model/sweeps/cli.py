@@ -24,6 +24,7 @@ from model.console import (
     overrides_from,
     print_table,
 )
+from model.params import STEADY_STATE_BACKLOGS
 from model.sweeps.lock import writer
 
 SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, sobol_main); see docs/sweeps.md.
@@ -69,9 +70,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     short, needed = design.short_warmups()
     if short:
         print(f"tipline: note: {short:,} of {len(design.points):,} design points have run.warmup_days shorter than "
-              f"twice their law_enforcement.backlog_limit_days: they are counted before their queues settle, so "
-              f"their loss rates may be understated (docs/sweeps.md, warm-up); set run.warmup_days={needed} in the "
-              f"sweep's [set] (or --set) and run.days beyond it", file=sys.stderr)
+              f"{STEADY_STATE_BACKLOGS} times their law_enforcement.backlog_limit_days: they are counted before their "
+              f"queues settle, so their loss rates may be understated (docs/sweeps.md, warm-up); set "
+              f"run.warmup_days={needed} in the sweep's [set] (or --set) and run.days beyond it", file=sys.stderr)
     if args.dry_run:
         print(f"{spec.name}: {spec.design} design, {len(design.points):,} points x {len(design.seeds)} "
               f"replications = {design.runs:,} runs; root seed {design.seed}; base {design.base.name}")

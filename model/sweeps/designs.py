@@ -119,7 +119,7 @@ class Design:
                 for p in range(len(self.points)) for r, seed in enumerate(self.seeds)]
 
     def short_warmups(self) -> tuple[int, int]:
-        """(design points whose ``run.warmup_days`` is shorter than twice their agencies' backlog limit, the
+        """(design points whose ``run.warmup_days`` is shorter than STEADY_STATE_BACKLOGS times their agencies' backlog limit, the
         warm-up that would cover every point): such points are counted before their queues settle
         (:func:`model.params.warmup_note`). Read from the factors and the base scenario."""
         def value(values: dict[str, Any], key: str, default: int) -> int:

@@ -23,7 +23,7 @@ from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
 from model.uncertainty.assumptions import Assumption, Setting, choose, design_points, unit_points
 
-#: The key whose longest draw sets the warm-up the study needs (queues settle in about twice the backlog limit).
+#: The key whose longest draw sets the warm-up the study needs (queues settle in up to three times the backlog limit).
 BACKLOG_KEY = "law_enforcement.backlog_limit_days"
 
 #: Per-run outcomes a study keeps, per side: name in the study -> summary key.
@@ -116,7 +116,8 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
 def steady_warmup(scenarios: tuple[Scenario, Scenario], sides: tuple[dict[str, list[Setting]], ...]
                   ) -> tuple[tuple[Scenario, Scenario], str | None]:
     """The two sides with a warm-up long enough for every draw's queues to settle before counting, when the study draws
-    the backlog limit: twice the longest limit drawn, the counted days kept; and a note saying so (None if unchanged).
+    the backlog limit: STEADY_STATE_BACKLOGS times the longest limit drawn, the counted days kept; and a note saying so
+    (None if unchanged).
 
     A warm-up short for every draw alike (the scenario's own, as given) is left alone: it biases every draw the same
     way, and ``tipline run`` notes it. One short only for the draws with long limits would bias them against the
@@ -134,8 +135,8 @@ def steady_warmup(scenarios: tuple[Scenario, Scenario], sides: tuple[dict[str, l
     raised = tuple(scenario_with(s, [f"run.warmup_days={needed}", f"run.days={needed + n}"]) if s.run.warmup_days < needed
                    else s for s, n in zip(scenarios, counted, strict=True))
     before = scenarios[0].run.warmup_days
-    return raised, (f"run.warmup_days raised from {before} to {needed} days (twice the longest backlog limit drawn, "
-                    f"{longest:g} days), so that every draw's queues settle before counting; run.days to "
+    return raised, (f"run.warmup_days raised from {before} to {needed} days ({STEADY_STATE_BACKLOGS} times the longest "
+                    f"backlog limit drawn, {longest:g} days), so that every draw's queues settle before counting; run.days to "
                     f"{raised[0].run.days}, keeping {counted[0]} counted days")
 
 
