@@ -27,11 +27,14 @@ from model.console import (
 from model.params import STEADY_STATE_BACKLOGS
 from model.sweeps.lock import writer
 
-SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, sobol_main); see docs/sweeps.md.
+SWEEP_EPILOG = """Sweep files: scenarios/sweeps/*.toml (shipped: window_x_investigators, staffing_curve, sobol_main);
+see docs/sweeps.md.
 Runners: local processes by default (--workers, default all cores; 1 runs in this process); an existing
 Dask cluster with --scheduler tcp://HOST:8786 (start one with `dask scheduler` and `dask worker
 tcp://HOST:8786` on each machine, or dask-jobqueue on SLURM); a new local Dask cluster with --dask-local.
 Replication r uses the same seed at every design point, so results are identical whatever the runner.
+Warm-up: points whose run.warmup_days is shorter than three times their backlog limit are counted before
+their queues settle; the sweep says how many on stderr (with --dry-run too) and leaves the design as written.
 One writer at a time: the sweep locks DIR (DIR/.lock names its pid and host). SIGTERM or Ctrl-C stops
 the workers and keeps every finished chunk; --resume continues from whatever state a kill left.
 Exit codes: 0 all runs succeeded; 1 some runs failed (recorded with their error in the `error` column,
