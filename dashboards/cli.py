@@ -94,7 +94,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     html = report.html()
     files = render_figures(report, formats) if figures_dir is not None else {}  # drawn first: a failure writes nothing
     write_file(out, lambda path: path.write_text(html, encoding="utf-8"))
-    print(f"wrote {out}: {len(report.figures)} figures from {', '.join(report.sources)}")
+    count = len(report.figures)
+    print(f"wrote {out}: {count} figure{'' if count == 1 else 's'} from {', '.join(report.sources)}")
     if figures_dir is not None:
         write_directory(figures_dir, {name: _bytes_writer(data) for name, data in files.items()})
         print(f"wrote {len(files)} static figures to {figures_dir}")

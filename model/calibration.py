@@ -183,7 +183,7 @@ def register(commands: Any) -> None:
                     "for a warm-up plus one year and print the model's annual figures beside the published "
                     "ones, with sources and tolerances (see docs/calibration.md).")
     parser.add_argument("--regime", choices=("2023", "2024", "both"), default="both",
-                        help="which regime to run (default: both, about 20 s)")
+                        help="which regime to run (default: both; about 20 s of CPU each)")
     add_set_option(parser)
     parser.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
