@@ -14,6 +14,7 @@ from model.cli import main
 from model.params import Scenario
 from model.uncertainty import run_study, summarize
 from model.uncertainty.assumptions import choose, settings
+from model.uncertainty.cli import _print as show
 from model.uncertainty.discovery import Condition, discover
 from model.uncertainty.drivers import prcc
 
@@ -137,6 +138,23 @@ def test_the_study_summary_holds_every_documented_key(tmp_path):
     assert [c["parameter"] for c in region] == ["law_enforcement.drafting_hours"] and region[0]["low"] > 9
     assert (tmp_path / "u" / "a" / "manifest.json").exists() and (tmp_path / "u" / "b" / "manifest.json").exists()
     json.dumps(summary, allow_nan=False)
+
+
+def test_runs_that_end_their_drain_with_undecided_reports_are_counted_and_named(capsys):
+    """An overloaded draw can reach the drain cap with counted reports undecided: its rate leaves them out, so the
+    study says how many runs did, in summary.json and on the screen."""
+    def overloaded_at_long_drafting(scenario: Scenario, seed: int) -> tuple[None, dict]:
+        _, summary = drafting_only(scenario, seed)
+        return None, {**summary, "undecided": 7 if scenario.law_enforcement.drafting_hours > 9 else 0}
+
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=overloaded_at_long_drafting)
+    expected = sum(int((study.runs[side]["law_enforcement.drafting_hours"] > 9).sum()) for side in ("a", "b"))
+    summary = summarize(study)
+    assert 0 < expected < 60 and summary["undecided_runs"] == expected
+    show(summary, None)
+    assert f"{expected} runs ended their drain with counted reports still undecided" in capsys.readouterr().out
+    clean = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only)
+    assert summarize(clean)["undecided_runs"] == 0
 
 
 @pytest.fixture(scope="module")

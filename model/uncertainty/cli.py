@@ -137,6 +137,9 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
         print(f"Warm-up: {summary['warmup_note']}")
     if summary["failed_runs"]:
         print(f"{summary['failed_runs']} runs failed; their points are left out (see the sweeps' error column)")
+    if summary.get("undecided_runs"):
+        print(f"{summary['undecided_runs']} runs ended their drain with counted reports still undecided (overloaded "
+              "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
     if out is not None:
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
 

@@ -161,5 +161,6 @@ def point_outcomes(runs_a: pd.DataFrame, runs_b: pd.DataFrame, n_points: int) ->
 
 def summary_counts(study: Study) -> dict[str, Any]:
     """Size of the study, for its summary."""
+    undecided = sum(int((frame["undecided"] > 0).sum()) for frame in study.runs.values() if "undecided" in frame)
     return {"points": len(study.unit), "replications": study.replications, "runs": 2 * len(study.unit) * study.replications,
-            "failed_runs": study.failed}
+            "failed_runs": study.failed, "undecided_runs": undecided}
