@@ -119,9 +119,9 @@ class Design:
                 for p in range(len(self.points)) for r, seed in enumerate(self.seeds)]
 
     def short_warmups(self) -> tuple[int, int]:
-        """(design points whose ``run.warmup_days`` is shorter than STEADY_STATE_BACKLOGS times their agencies' backlog limit, the
-        warm-up that would cover every point): such points are counted before their queues settle
-        (:func:`model.params.warmup_note`). Read from the factors and the base scenario."""
+        """(design points whose ``run.warmup_days`` is shorter than STEADY_STATE_BACKLOGS times their agencies'
+        backlog limit, the warm-up that would cover every point): such points are counted before their queues
+        settle (:func:`model.params.warmup_note`). Read from the factors and the base scenario."""
         def value(values: dict[str, Any], key: str, default: int) -> int:
             names = [name for name, keys in self.keys.items() if key in keys]
             return int(values[names[-1]]) if names else default
