@@ -13,6 +13,7 @@ than the *valid* range that input validation enforces.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -522,11 +523,16 @@ class Scenario(Section):
 STEADY_STATE_BACKLOGS = 3
 
 
+def settling_days(backlog_limit_days: float) -> int:
+    """Days of warm-up queues need to settle at an agencies' backlog limit (days): STEADY_STATE_BACKLOGS limits."""
+    return math.ceil(STEADY_STATE_BACKLOGS * backlog_limit_days)
+
+
 def warmup_note(scenario: Scenario) -> str | None:
     """A note when the warm-up is shorter than the time queues need to settle (STEADY_STATE_BACKLOGS times the
     agencies' backlog limit): the first counted cohorts meet queues still filling, and the rates are understated.
     None when it is long enough."""
-    needed = STEADY_STATE_BACKLOGS * scenario.law_enforcement.backlog_limit_days
+    needed = settling_days(scenario.law_enforcement.backlog_limit_days)
     if scenario.run.warmup_days >= needed:
         return None
     return (f"{scenario.name}: run.warmup_days ({scenario.run.warmup_days}) is shorter than {STEADY_STATE_BACKLOGS} "

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from model.experiments import replication_seeds
-from model.params import STEADY_STATE_BACKLOGS, Scenario
+from model.params import Scenario, settling_days
 from model.scenarios import ScenarioError, apply_override, load_chain, resolve_path, toml_value, validate
 from model.sweeps.spec import SweepError, SweepSpec, load_sweep, parse_spec
 
@@ -127,8 +127,7 @@ class Design:
             return int(values[names[-1]]) if names else default
 
         backlog, warmup = "law_enforcement.backlog_limit_days", "run.warmup_days"
-        needed = [STEADY_STATE_BACKLOGS * value(p, backlog, self.base.law_enforcement.backlog_limit_days)
-                  for p in self.points]
+        needed = [settling_days(value(p, backlog, self.base.law_enforcement.backlog_limit_days)) for p in self.points]
         short = sum(value(p, warmup, self.base.run.warmup_days) < n for p, n in zip(self.points, needed, strict=True))
         return short, max(needed, default=0)
 

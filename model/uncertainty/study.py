@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model.experiments import replication_seeds, scenario_pair
-from model.params import STEADY_STATE_BACKLOGS, Scenario
+from model.params import STEADY_STATE_BACKLOGS, Scenario, settling_days
 from model.scenarios import scenario_with
 from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
@@ -128,7 +128,7 @@ def steady_warmup(scenarios: tuple[Scenario, Scenario], sides: tuple[dict[str, l
     if not drawn:
         return scenarios, None
     longest = max(drawn)
-    needed = int(STEADY_STATE_BACKLOGS * longest)
+    needed = settling_days(longest)
     if all(s.run.warmup_days >= needed for s in scenarios):
         return scenarios, None
     counted = [s.run.days - s.run.warmup_days for s in scenarios]
