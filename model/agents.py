@@ -129,7 +129,7 @@ class Platform(StageAgent):
             need = store.needs_process[cases]
             self.outcomes.filed(self.index, len(rows), int(np.count_nonzero(need)))
             self.outcomes.need_process(route.compress(need),
-                                       store.deadline[cases.compress(need)].astype(np.int64))
+                                       store.deadline[cases.compress(need)].astype(np.int64), day)
         return rows
 
 

@@ -135,7 +135,7 @@ class Casework:
         counted = rows.compress(store.counted[rows])
         needs = store.actionable[counted] & store.needs_process[counted]
         self.outcomes.close_unworked(self.routes(counted), store.stage[counted].astype(np.int64),
-                                     store.deadline[counted].astype(np.int64), needs, day)
+                                     store.created[counted], store.deadline[counted].astype(np.int64), needs, day)
         store.release(rows)
 
     def _send_letters(self, rows: Rows, day: int) -> Rows:
@@ -147,7 +147,7 @@ class Casework:
         extended = cases.compress((old >= day) & (old < day + self.preservation_days))
         counted = extended.compress(store.counted[extended])
         if len(counted):
-            self.outcomes.extend(self.routes(counted), store.stage[counted].astype(np.int64),
+            self.outcomes.extend(self.routes(counted), store.stage[counted].astype(np.int64), store.created[counted],
                                  store.deadline[counted].astype(np.int64),
                                  np.full(len(counted), day + self.preservation_days), day)
         store.deadline[extended] = day + self.preservation_days

@@ -34,6 +34,7 @@ from model.console import (
 )
 from model.params import warmup_note
 from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
+from model.settling import settling_note
 from model.sweeps import cli as sweep_commands
 from model.uncertainty import cli as uncertainty_commands
 
@@ -87,6 +88,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             "flows.csv": lambda p: p.write_text("from,to,reports\n" + "".join(f'"{a}","{b}",{n}\n' for a, b, n in flows)),
             "scenario.toml": lambda p: p.write_text(to_toml(scenario)),
         })
+    settling = settling_note([summary], scenario.name)
+    if settling:
+        print(f"tipline: note: {settling}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
         return EXIT_OK
@@ -126,6 +130,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         shown = ", ".join(attrs["differs"][:6]) + (", ..." if len(attrs["differs"]) > 6 else "")
         print(f"tipline: warning: A and B differ in {len(attrs['differs'])} keys that are not policy or staffing "
               f"({shown}): the difference is not the effect of a policy alone", file=sys.stderr)
+    for side in ("a", "b"):
+        settling = settling_note(attrs["runs"][side], f"{side.upper()} ({attrs[side]})")
+        if settling:
+            print(f"tipline: note: {settling}", file=sys.stderr)
     if args.json:
         payload = {"a": attrs["a"], "b": attrs["b"], "overrides": overrides, "overrides_a": args.set_a or [],
                    "overrides_b": args.set_b or [], "replications": args.replications, "seeds": attrs["seeds"],

@@ -58,6 +58,10 @@ def _metrics() -> list[Metric]:
                    f"{label}: mean days from a referral's arrival at the agency to its first review (response time)"),
         ]
     found += [
+        Metric("evidence_lost_rate_us_first_half", "share",
+               "US rate of the counted reports created in the first half of the counted period (settling check)"),
+        Metric("evidence_lost_rate_us_second_half", "share",
+               "US rate of those created in the second half: about the first half's once the run has settled"),
         Metric("reports", "reports", "counted reports: created after the warm-up, up to run.days"),
         Metric("referred_us", "reports", "referred to US agencies (ICAC task forces, federal)"),
         Metric("referred_foreign", "reports", "referred to foreign agencies"),

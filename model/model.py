@@ -112,7 +112,7 @@ class RetentionModel(mesa.Model):
         daily = sum(p.reports_per_day for p in params.platforms) * params.demand.scale
         self.store = ReportStore(capacity=int(min(max(daily * STORE_DAYS, 1024), 50_000_000)))
         self.outcomes = Outcomes(horizon=run.days + run.drain_max_days + _longest_hold(params) + 1,
-                                 n_platforms=len(params.platforms))
+                                 n_platforms=len(params.platforms), split_day=split_day(run.warmup_days, run.days))
         rules = CaseRules.from_scenario(params)
         self.lab = ForensicLab(self, params, self.store, rules)
         self.casework = Casework(params, self.store, self.outcomes, self.lab, rules)
@@ -229,6 +229,11 @@ class RetentionModel(mesa.Model):
     def timeseries(self) -> pd.DataFrame:
         """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES."""
         return self.datacollector.get_model_vars_dataframe()
+
+
+def split_day(warmup_days: int, days: int) -> int:
+    """The last creation day of the counted period's first half (the settling check compares the two halves)."""
+    return warmup_days + (days - warmup_days + 1) // 2
 
 
 def _longest_hold(params: Scenario) -> int:

@@ -12,6 +12,10 @@ the stage where it waits (:class:`Stage`), or at once if the agency closes it un
 
 Losses are found without scanning reports: :attr:`Outcomes.expiring` counts, per route, stage and
 deadline day, the counted reports that need legal process and are not yet decided.
+
+Settling: a second, smaller ledger follows the counted reports created in the second half of the counted
+period (:attr:`Outcomes.split_day`), so the loss of each half is known. A run that had settled loses about
+the same share in both halves; a loss still rising shows the warm-up was too short (docs/ODD.md, warm-up).
 """
 
 from __future__ import annotations
@@ -66,8 +70,9 @@ class Outcomes:
     (:attr:`served_on` its service day, :attr:`lost_on` its deadline day).
     """
 
-    def __init__(self, horizon: int, n_platforms: int) -> None:
+    def __init__(self, horizon: int, n_platforms: int, split_day: int | None = None) -> None:
         self.horizon = horizon  # days the ledgers cover (later service days are booked on the last one)
+        self.split_day = horizon if split_day is None else split_day  # last creation day of the first half
         self.reports = 0
         self.reports_by_platform = np.zeros(n_platforms, np.int64)
         self.informational = 0
@@ -93,6 +98,11 @@ class Outcomes:
         self.lost_on = np.zeros((2, len(Stage), horizon + 1), np.int64)
         self.days_to_process = np.zeros((2, horizon + 1), np.int64)  # by route
         self.censored = np.zeros((2, horizon + 1), np.int64)         # set by censor() before a summary
+        # The second half's ledger (created after split_day): undecided by route and deadline day, and fixed outcomes.
+        self.late_expiring = np.zeros((2, horizon + 1), np.int64)
+        self.late_needed = _per_route()
+        self.late_served = _per_route()   # served in time, or scheduled to be
+        self.late_lost = _per_route()     # lost, or certain to be
 
     # --- entering and leaving -------------------------------------------------------------------
 
@@ -102,10 +112,14 @@ class Outcomes:
         self.reports_by_platform[platform] += n
         self.open_other += n - n_needing_process
 
-    def need_process(self, route: np.ndarray, deadline: np.ndarray) -> None:
-        """Counted reports that need legal process, by route and deadline day: they start at NCMEC."""
+    def need_process(self, route: np.ndarray, deadline: np.ndarray, created: int) -> None:
+        """Counted reports created on day `created` that need legal process, by route and deadline day: they start
+        at NCMEC."""
         self.legal_process_needed += route_counts(route)
         np.add.at(self.expiring, (route, Stage.NCMEC, deadline), 1)
+        if created > self.split_day:
+            self.late_needed += route_counts(route)
+            np.add.at(self.late_expiring, (route, deadline), 1)
 
     def review(self, route: np.ndarray, waits: np.ndarray) -> None:
         """Counted referrals reviewed after waiting `waits` days at their agency."""
@@ -137,12 +151,16 @@ class Outcomes:
         np.subtract.at(self.expiring, (route, from_stage, deadline), 1)
         np.add.at(self.expiring, (route, to_stage, deadline), 1)
 
-    def extend(self, route: np.ndarray, stage: np.ndarray, old: np.ndarray, new: np.ndarray, day: int) -> None:
+    def extend(self, route: np.ndarray, stage: np.ndarray, created: np.ndarray, old: np.ndarray, new: np.ndarray,
+               day: int) -> None:
         """Undecided counted reports get a later deadline (a 2703(f) letter)."""
         open_ = old >= day
-        route, stage, old, new = route[open_], stage[open_], old[open_], new[open_]
+        route, stage, created, old, new = route[open_], stage[open_], created[open_], old[open_], new[open_]
         np.subtract.at(self.expiring, (route, stage, old), 1)
         np.add.at(self.expiring, (route, stage, new), 1)
+        late = created > self.split_day
+        np.subtract.at(self.late_expiring, (route[late], old[late]), 1)
+        np.add.at(self.late_expiring, (route[late], new[late]), 1)
 
     def schedule(self, route: np.ndarray, stage: np.ndarray, created: np.ndarray, deadline: np.ndarray,
                  due: np.ndarray, day: int) -> None:
@@ -161,9 +179,14 @@ class Outcomes:
         self.served_pending += route_counts(route_in_time)
         self.lost_pending += route_counts(route_late)
         np.add.at(self.days_to_process, (route, np.minimum(due - created, self.horizon)), 1)
+        late = created[open_] > self.split_day
+        if late.any():
+            np.subtract.at(self.late_expiring, (route_o[late], deadline_o[late]), 1)
+            self.late_served += route_counts(route_o[late & in_time])
+            self.late_lost += route_counts(route_o[late & ~in_time])
 
-    def close_unworked(self, route: np.ndarray, stage: np.ndarray, deadline: np.ndarray, needs_process: np.ndarray,
-                       day: int) -> None:
+    def close_unworked(self, route: np.ndarray, stage: np.ndarray, created: np.ndarray, deadline: np.ndarray,
+                       needs_process: np.ndarray, day: int) -> None:
         """Referrals closed unworked: lost at once if they needed legal process and were still undecided."""
         self.closed_unworked += route_counts(route)
         self.closed_unworked_other += route_counts(route[~needs_process])
@@ -171,6 +194,9 @@ class Outcomes:
         open_ = needs_process & (deadline >= day)
         np.subtract.at(self.expiring, (route[open_], stage[open_], deadline[open_]), 1)
         self.lost[:, Stage.CLOSED_UNWORKED] += route_counts(route[open_])
+        late = open_ & (created > self.split_day)
+        np.subtract.at(self.late_expiring, (route[late], deadline[late]), 1)
+        self.late_lost += route_counts(route[late])
 
     def end_of_day(self, day: int) -> None:
         """Book the day: legal process served today, and evidence whose deadline is today lost where it waits."""
@@ -182,6 +208,8 @@ class Outcomes:
         self.lost += self.expiring[:, :, day] + lost_late
         self.lost_pending -= lost_late.sum(axis=1)
         self.expiring[:, :, day] = 0
+        self.late_lost += self.late_expiring[:, day]
+        self.late_expiring[:, day] = 0
 
     # --- results ---------------------------------------------------------------------------------
 
@@ -213,6 +241,12 @@ class Outcomes:
         """Lost, by route and stage, including scheduled legal process that will arrive after its deadline."""
         return self.lost + self.lost_on[:, :, day + 1:].sum(axis=2)
 
+    def halves(self, day: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """(lost, served) by route, decided by the end of `day`, of the counted reports created up to
+        :attr:`split_day` (the first half) and after it (the second half)."""
+        lost, served = self.lost_decided(day).sum(axis=1), self.served_decided(day)
+        return (lost - self.late_lost, served - self.late_served), (self.late_lost.copy(), self.late_served.copy())
+
     def terminal_counts(self, day: int) -> dict[str, int]:
         """The terminal states (:data:`TERMINAL_STATES`) as counts, decided by the end of `day`."""
         return {"informational": self.informational,
@@ -236,6 +270,9 @@ class Outcomes:
             out[f"p90_days_to_legal_process_{label}"] = self._quantile(0.9, route)
             reviewed = int(self.reviewed[route])
             out[f"mean_days_to_review_{label}"] = float(self.days_to_review[route] / reviewed) if reviewed else None
+        (early_lost, early_served), (late_lost, late_served) = self.halves(day)
+        out["evidence_lost_rate_us_first_half"] = _rate(int(early_lost[US]), int(early_served[US]))
+        out["evidence_lost_rate_us_second_half"] = _rate(int(late_lost[US]), int(late_served[US]))
         out.update({
             "reports": self.reports,
             "referred_us": int(self.referred[US]),

@@ -161,6 +161,17 @@ def test_a_warm_up_shorter_than_three_backlog_limits_gets_a_note_and_the_default
         capsys.readouterr().err
 
 
+def test_a_run_whose_counted_halves_differ_beyond_chance_says_so_and_a_settled_one_does_not(capsys):
+    """The settling check (model/settling.py): the small run counts from day 31, its queues still filling."""
+    assert main(["run", "x_platform", *SMALL_SET, "--json"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["evidence_lost_rate_us_second_half"] > summary["evidence_lost_rate_us_first_half"]
+    assert "note: x_platform: the US loss rose from" in captured.err
+    assert main(["run", "x_platform", "--json"]) == 0   # a year of warm-up: settled
+    assert "the US loss" not in capsys.readouterr().err
+
+
 def test_running_out_of_memory_says_what_to_change_not_internal_error(monkeypatch, capsys):
     import model.cli as cli
 
@@ -186,6 +197,7 @@ def test_compare_of_one_scenario_leads_with_the_us_headline_under_both_rules(cap
     assert "x_platform (one-year retention)" in lines[0] and "percentage points (95% CI" in lines[0]
     assert lines[1].startswith("Foreign (MLAT) evidence lost")
     assert "95% CI low" in captured.out and "evidence_lost_rate_us" in captured.out and "warning" not in captured.err
+    assert "note: A (x_platform (90-day rule)): the US loss rose from" in captured.err   # counted from day 31
 
 
 def test_compare_warns_when_a_and_b_differ_beyond_policy(capsys):

@@ -157,6 +157,24 @@ def test_runs_that_end_their_drain_with_undecided_reports_are_counted_and_named(
     assert summarize(clean)["undecided_runs"] == 0
 
 
+def test_runs_whose_counted_halves_differ_are_counted_as_unsettled(capsys):
+    """An overloaded draw whose queues still fill during the counted year loses more in its second half: the study
+    counts such runs (model/settling.py), in summary.json and on the screen."""
+    def rising_at_long_drafting(scenario: Scenario, seed: int) -> tuple[None, dict]:
+        _, summary = drafting_only(scenario, seed)
+        rise = 0.2 if scenario.law_enforcement.drafting_hours > 9 else 0.0
+        return None, {**summary, "evidence_lost_rate_us_first_half": 0.4, "evidence_lost_rate_us_second_half": 0.4 + rise,
+                      "legal_process_needed_us": 2000}
+
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=rising_at_long_drafting)
+    expected = sum(int((study.runs[side]["law_enforcement.drafting_hours"] > 9).sum()) for side in ("a", "b"))
+    summary = summarize(study)
+    assert 0 < expected < 60 and summary["unsettled_runs"] == expected
+    show(summary, None)
+    assert f"{expected} runs lost a different share of US evidence in the two halves" in capsys.readouterr().out
+    assert summarize(run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only))["unsettled_runs"] == 0
+
+
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     """The real model, small: drafting hours and forensic exams per case (which cannot act on evidence lost)."""

@@ -140,6 +140,11 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
     if summary.get("undecided_runs"):
         print(f"{summary['undecided_runs']} runs ended their drain with counted reports still undecided (overloaded "
               "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
+    if summary.get("unsettled_runs"):
+        print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
+              "period (more than 4 standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
+              "_second_half columns): their queues had not settled, and their rates are likely understated "
+              "(docs/ODD.md, warm-up)")
     if out is not None:
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
 

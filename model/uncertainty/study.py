@@ -8,7 +8,7 @@ processes or a Dask cluster, and gives the same results whatever runs it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pandas as pd
 from model.experiments import replication_seeds, scenario_pair
 from model.params import STEADY_STATE_BACKLOGS, Scenario, settling_days
 from model.scenarios import scenario_with
+from model.settling import FIRST, SECOND, drift
 from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
 from model.uncertainty.assumptions import Assumption, Setting, choose, design_points, unit_points
@@ -163,4 +164,16 @@ def summary_counts(study: Study) -> dict[str, Any]:
     """Size of the study, for its summary."""
     undecided = sum(int((frame["undecided"] > 0).sum()) for frame in study.runs.values() if "undecided" in frame)
     return {"points": len(study.unit), "replications": study.replications, "runs": 2 * len(study.unit) * study.replications,
-            "failed_runs": study.failed, "undecided_runs": undecided}
+            "failed_runs": study.failed, "undecided_runs": undecided, "unsettled_runs": unsettled_runs(study.runs.values())}
+
+
+def unsettled_runs(frames: Iterable[pd.DataFrame]) -> int:
+    """Runs whose US loss differs between the halves of the counted period beyond chance (:mod:`model.settling`)."""
+    count = 0
+    for frame in frames:
+        if not {FIRST, SECOND, "legal_process_needed_us"} <= set(frame.columns):
+            continue
+        for row in frame[[FIRST, SECOND, "legal_process_needed_us"]].to_dict("records"):
+            found = drift([{k: (None if pd.isna(v) else v) for k, v in row.items()}])
+            count += bool(found and found.unsettled)
+    return count
