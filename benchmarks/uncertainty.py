@@ -1,12 +1,13 @@
 """Benchmark: time and memory of ``tipline uncertainty x_platform -n 256`` (both rules) on 2 workers.
 
 Usage: python benchmarks/uncertainty.py [--samples 256] [--workers 2] [--scenario x_platform]
-                                        [--out benchmarks/results-uncertainty.json]
+                                        [--out benchmarks/results-uncertainty.json] [--keep DIR]
 
 Runs the command as a user would (a fresh process, worker start-up, both sweeps' Parquet stores, the
 drivers and PRIM included) into a temporary directory and records its wall time, the CPU time and the
 peak resident memory of its whole process tree (sampled every half second with psutil: the command, the
-forkserver and its workers), and the headline.
+forkserver and its workers), the headline and the runs that were undecided or had not settled; the study's
+summary.json goes beside the results (``*.summary.json``).
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--scenario", default="x_platform", help="scenario A (B: A under one-year retention)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results-uncertainty.json")))
+    parser.add_argument("--keep", metavar="DIR", help="write the study to DIR (a new folder) and keep it; default: a "
+                        "temporary folder, removed afterwards")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        study = Path(args.keep) if args.keep else Path(tmp) / "study"
         command = [sys.executable, "-m", "model", "uncertainty", args.scenario, "-n", str(args.samples),
-                   "--workers", str(args.workers), "--out", str(Path(tmp) / "study"), "--json"]
+                   "--workers", str(args.workers), "--out", str(study), "--json"]
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
             process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
@@ -69,8 +73,11 @@ def main() -> None:
     if process.returncode != 0:
         raise SystemExit(f"the command failed ({process.returncode}): {err[-2000:]}")
     summary = json.loads(out)
+    Path(args.out).with_suffix(".summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     record = {"command": f"tipline uncertainty {args.scenario} -n {args.samples} --workers {args.workers}",
               "points": summary["points"], "runs": summary["runs"], "failed_runs": summary["failed_runs"],
+              "undecided_runs": summary.get("undecided_runs"), "unsettled_runs": summary.get("unsettled_runs"),
+              "warmup_note": summary.get("warmup_note"),
               "wall_seconds": round(wall, 1), "runs_per_minute": round(60 * summary["runs"] / wall, 1),
               "cpu_seconds_process_tree": round(cpu, 1), "peak_rss_mb_process_tree": round(peak_tree, 1),
               "peak_rss_mb_largest_process": round(peak_one, 1),
