@@ -158,9 +158,10 @@ class Outcomes:
         route, stage, created, old, new = route[open_], stage[open_], created[open_], old[open_], new[open_]
         np.subtract.at(self.expiring, (route, stage, old), 1)
         np.add.at(self.expiring, (route, stage, new), 1)
-        late = created > self.split_day
-        np.subtract.at(self.late_expiring, (route[late], old[late]), 1)
-        np.add.at(self.late_expiring, (route[late], new[late]), 1)
+        if day > self.split_day:  # no report of the second half exists before
+            late = created > self.split_day
+            np.subtract.at(self.late_expiring, (route[late], old[late]), 1)
+            np.add.at(self.late_expiring, (route[late], new[late]), 1)
 
     def schedule(self, route: np.ndarray, stage: np.ndarray, created: np.ndarray, deadline: np.ndarray,
                  due: np.ndarray, day: int) -> None:
@@ -179,8 +180,8 @@ class Outcomes:
         self.served_pending += route_counts(route_in_time)
         self.lost_pending += route_counts(route_late)
         np.add.at(self.days_to_process, (route, np.minimum(due - created, self.horizon)), 1)
-        late = created[open_] > self.split_day
-        if late.any():
+        late = created[open_] > self.split_day if day > self.split_day else None
+        if late is not None and late.any():
             np.subtract.at(self.late_expiring, (route_o[late], deadline_o[late]), 1)
             self.late_served += route_counts(route_o[late & in_time])
             self.late_lost += route_counts(route_o[late & ~in_time])
@@ -194,9 +195,10 @@ class Outcomes:
         open_ = needs_process & (deadline >= day)
         np.subtract.at(self.expiring, (route[open_], stage[open_], deadline[open_]), 1)
         self.lost[:, Stage.CLOSED_UNWORKED] += route_counts(route[open_])
-        late = open_ & (created > self.split_day)
-        np.subtract.at(self.late_expiring, (route[late], deadline[late]), 1)
-        self.late_lost += route_counts(route[late])
+        if day > self.split_day:
+            late = open_ & (created > self.split_day)
+            np.subtract.at(self.late_expiring, (route[late], deadline[late]), 1)
+            self.late_lost += route_counts(route[late])
 
     def end_of_day(self, day: int) -> None:
         """Book the day: legal process served today, and evidence whose deadline is today lost where it waits."""
@@ -208,8 +210,9 @@ class Outcomes:
         self.lost += self.expiring[:, :, day] + lost_late
         self.lost_pending -= lost_late.sum(axis=1)
         self.expiring[:, :, day] = 0
-        self.late_lost += self.late_expiring[:, day]
-        self.late_expiring[:, day] = 0
+        if day > self.split_day:
+            self.late_lost += self.late_expiring[:, day]
+            self.late_expiring[:, day] = 0
 
     # --- results ---------------------------------------------------------------------------------
 
