@@ -383,6 +383,17 @@ def test_compare_headline_and_flows_are_optional():
                             "-13.0 points); foreign cases (MLAT): 80.0%")
 
 
+def test_a_run_that_had_not_settled_says_so_in_its_headline():
+    summary = {"evidence_lost_rate_us": 0.25, "evidence_lost_us": 500, "legal_process_needed_us": 2000,
+               "evidence_lost_rate_foreign": 0.8, "evidence_lost_foreign": 80, "legal_process_needed_foreign": 100,
+               "evidence_lost_rate_us_first_half": 0.20, "evidence_lost_rate_us_second_half": 0.30}
+    assert headlines.run_headline("x", summary).endswith(
+        "Not settled: the US loss rose from 20.0% to 30.0% between the halves of the counted period (docs/ODD.md, "
+        "warm-up).")
+    settled = {**summary, "evidence_lost_rate_us_second_half": 0.21}
+    assert "settled" not in headlines.run_headline("x", settled)
+
+
 def test_sankey_keeps_us_and_foreign_apart_and_conserves_reports():
     fig = sankey_figure(FLOWS, "flows")
     sankey = fig.data[0]

@@ -11,6 +11,7 @@ import pandas as pd
 from dashboards.report.result_figures import value_of
 from dashboards.report.style import FOREIGN_RATE, POOLED_RATE, US_RATE, WINDOW, is_share, label
 from model.metrics import format_metric
+from model.settling import drift
 
 
 def compare_headline(payload: Mapping[str, Any]) -> str:
@@ -50,6 +51,11 @@ def run_headline(name: str, summary: Mapping[str, Any]) -> str:
     text = f"{name}: evidence lost, US cases {part('us')}; foreign cases (MLAT) {part('foreign')}."
     if summary.get("undecided"):
         text += f" {summary['undecided']:,} counted reports were still undecided (overload)."
+    found = drift([summary])
+    if found is not None and found.unsettled:
+        text += (f" Not settled: the US loss {'rose' if found.points > 0 else 'fell'} from "
+                 f"{100 * found.first:.1f}% to {100 * found.second:.1f}% between the halves of the counted period "
+                 "(docs/ODD.md, warm-up).")
     return text
 
 

@@ -147,7 +147,15 @@ def headline(summary: dict[str, Any]) -> str:
             f"{summary['b']} {_share(summary['rate_us_b'])}; difference B - A {_points(summary['difference_us'])}. "
             f"Foreign: {_share(summary['rate_foreign_a'])} and {_share(summary['rate_foreign_b'])}. "
             f"What drives the US difference ({summary['drivers'][0]['method']}): {top}. "
-            f"Where {region}.{_calibrated_sentence(summary.get('calibrated'))}")
+            f"Where {region}.{_calibrated_sentence(summary.get('calibrated'))}{_settling_sentence(summary)}")
+
+
+def _settling_sentence(summary: dict[str, Any]) -> str:
+    unsettled = summary.get("unsettled_runs") or 0
+    if not unsettled:
+        return ""
+    return (f" {unsettled} of {summary['runs']:,} runs had not settled (the halves of their counted period lost "
+            "different shares of US evidence): their losses are likely understated.")
 
 
 def _calibrated_sentence(block: dict[str, Any] | None) -> str:
