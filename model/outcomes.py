@@ -100,7 +100,6 @@ class Outcomes:
         self.censored = np.zeros((2, horizon + 1), np.int64)         # set by censor() before a summary
         # The second half's ledger (created after split_day): undecided by route and deadline day, and fixed outcomes.
         self.late_expiring = np.zeros((2, horizon + 1), np.int64)
-        self.late_needed = _per_route()
         self.late_served = _per_route()   # served in time, or scheduled to be
         self.late_lost = _per_route()     # lost, or certain to be
 
@@ -118,7 +117,6 @@ class Outcomes:
         self.legal_process_needed += route_counts(route)
         np.add.at(self.expiring, (route, Stage.NCMEC, deadline), 1)
         if created > self.split_day:
-            self.late_needed += route_counts(route)
             np.add.at(self.late_expiring, (route, deadline), 1)
 
     def review(self, route: np.ndarray, waits: np.ndarray) -> None:

@@ -25,6 +25,7 @@ from model.console import (
     overrides_from,
     print_table,
 )
+from model.settling import SETTLING_Z
 from model.uncertainty.calibrated import published_text
 
 DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
@@ -142,7 +143,7 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
               "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
     if summary.get("unsettled_runs"):
         print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
-              "period (more than 4 standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
+              f"period (more than {SETTLING_Z:g} standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
               "_second_half columns): their queues had not settled, and their rates are likely understated "
               "(docs/ODD.md, warm-up)")
     if out is not None:
