@@ -3,13 +3,15 @@
 Every counted report is followed to its outcome, so the US loss of the reports created in the first half of
 the counted period and of those created in the second half (summary keys
 ``evidence_lost_rate_us_first_half`` and ``..._second_half``) differ only by chance once the queues have
-settled. A loss still rising from one half to the next means the warm-up was too short and the rates are
+settled. A loss still rising from one half to the next can mean the warm-up was too short and the rates are
 understated (docs/ODD.md, warm-up); a change either way can also come from the load changing within the
 counted period (a surge, growth in volume). Chance is measured as the binomial standard error of the two
 halves, each taken as half of the US cases that needed legal process. Queues make neighbouring reports'
 outcomes alike, so that error can be too small (six settled seeds of ``x_platform``: differences with a
 standard deviation of 1.0 points against a binomial 0.8; twelve at a fifth of its volume: all within 1.3
-standard errors): a difference is flagged only beyond :data:`SETTLING_Z` of them.
+standard errors): a difference is flagged only beyond :data:`SETTLING_Z` of them. In overloaded runs outcomes
+move together with the queues far more, and chance alone can pass that threshold (two of five flagged draws of an
+uncertainty study, rerun with a longer warm-up, docs/ODD.md): a flag is a prompt to rerun, not a verdict.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Standard errors beyond which the halves' difference is flagged (about three real standard deviations).
+#: Standard errors beyond which the halves' difference is flagged (about three real standard deviations in a
+#: congested but not overloaded run; fewer in an overloaded one).
 SETTLING_Z = 4.0
 
 FIRST, SECOND = "evidence_lost_rate_us_first_half", "evidence_lost_rate_us_second_half"
@@ -65,5 +68,5 @@ def settling_note(summaries: Sequence[dict[str, Any]], label: str) -> str | None
     direction = "rose" if found.second > found.first else "fell"
     return (f"{label}: the US loss {direction} from {100 * found.first:.1f}% (reports created in the first half of "
             f"the counted period) to {100 * found.second:.1f}% (second half), {abs(found.z):.1f} standard errors "
-            "apart: the queues had not settled (a longer run.warmup_days would give the settled rate) or the load "
-            "changed within the counted period (docs/ODD.md, warm-up)")
+            "apart: the queues may not have settled (rerun with a longer run.warmup_days to check; in overloaded "
+            "runs chance alone can do this) or the load changed within the counted period (docs/ODD.md, warm-up)")

@@ -170,7 +170,7 @@ def test_runs_whose_counted_halves_differ_are_counted_as_unsettled(capsys):
     expected = sum(int((study.runs[side]["law_enforcement.drafting_hours"] > 9).sum()) for side in ("a", "b"))
     summary = summarize(study)
     assert 0 < expected < 60 and summary["unsettled_runs"] == expected
-    assert f"{expected} of 60 runs had not settled" in summary["headline"]
+    assert f"{expected} of 60 runs may not have settled" in summary["headline"]
     show(summary, None)
     assert f"{expected} runs lost a different share of US evidence in the two halves" in capsys.readouterr().out
     assert summarize(run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only))["unsettled_runs"] == 0

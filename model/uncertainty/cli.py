@@ -144,8 +144,8 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
     if summary.get("unsettled_runs"):
         print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
               f"period (more than {SETTLING_Z:g} standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
-              "_second_half columns): their queues had not settled, and their rates are likely understated "
-              "(docs/ODD.md, warm-up)")
+              "_second_half columns): their queues may not have settled, and their rates may be understated; rerun "
+              "one with a longer run.warmup_days to check (docs/ODD.md, warm-up)")
     if out is not None:
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
 

@@ -154,7 +154,7 @@ def _settling_sentence(summary: dict[str, Any]) -> str:
     unsettled = summary.get("unsettled_runs") or 0
     if not unsettled:
         return ""
-    return (f" {unsettled} of {summary['runs']:,} runs had not settled (the halves of their counted period lost "
+    return (f" {unsettled} of {summary['runs']:,} runs may not have settled (the halves of their counted period lost "
             "different shares of US evidence): their losses are likely understated.")
 
 
