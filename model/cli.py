@@ -32,7 +32,7 @@ from model.console import (
     overrides_from,
     print_table,
 )
-from model.params import warmup_note
+from model.params import Scenario, warmup_note
 from model.scenarios import SCENARIO_DIR, load_scenario, to_toml
 from model.settling import settling_note
 from model.sweeps import cli as sweep_commands
@@ -63,11 +63,28 @@ def counted_sentence(summary: dict[str, Any], warmup_days: int) -> str:
     return text + "; none undecided."
 
 
+def run_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario `run` simulates: a scenario file or name, or one design point of a sweep directory."""
+    from model.sweeps.store import ResultStore, point_scenario
+
+    is_sweep = Path(args.scenario).is_dir() and (Path(args.scenario) / ResultStore.MANIFEST).exists()
+    if args.point is None:
+        if is_sweep:
+            raise BadInput(f"{args.scenario}: a sweep directory; choose one of its design points with --point N")
+        if args.replication is not None:
+            raise BadInput("--replication needs --point and a sweep directory")
+        return load_scenario(args.scenario, overrides_from(args))
+    if not is_sweep:
+        raise BadInput(f"--point {args.point}: {args.scenario} is not a sweep directory (one written by tipline sweep "
+                       "or tipline uncertainty, e.g. results/unc/a)")
+    return point_scenario(args.scenario, args.point, args.replication or 0, overrides_from(args))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from model.metrics import METRICS, format_metric
     from model.model import run
 
-    scenario = load_scenario(args.scenario, overrides_from(args))
+    scenario = run_scenario(args)
     out = Path(args.out) if args.out else None
     if out:
         check_out_dir(out)
@@ -217,7 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="simulate one scenario and print its summary",
                               description="Simulate one scenario; print a summary table, or JSON with --json.")
-    run.add_argument("scenario", help="scenario file or shipped name, e.g. x_platform")
+    run.add_argument("scenario", help="scenario file or shipped name, e.g. x_platform; or a sweep directory with --point")
+    run.add_argument("--point", type=int, metavar="N",
+                     help="run design point N of the sweep directory given as the scenario (as its runs did: the "
+                          "same scenario and seed), with --set applied after; e.g. to rerun an uncertainty draw with a "
+                          "longer warm-up: tipline run results/unc/a --point 57 --set run.warmup_days=1825 --days 2190")
+    run.add_argument("--replication", type=int, metavar="R", help="with --point: the seed of replication R (default 0)")
     add_set_option(run)
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
     run.add_argument("--days", type=int, help="simulated days (default: the scenario's run.days)")

@@ -345,3 +345,43 @@ def test_sweep_notes_design_points_counted_before_their_queues_settle(tmp_path, 
     both = small_sweep(factors=[limits, warmups], set={**SMALL_SET, "run.days": 500})
     assert main(["sweep", str(write_sweep(tmp_path, both, "both.toml")), "--dry-run"]) == 0
     assert "1 of 4 design points" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def stored_sweep(tmp_path_factory) -> Path:
+    """The small 2 x 2 grid, 2 replications, run into a sweep directory."""
+    tmp = tmp_path_factory.mktemp("stored")
+    out = tmp / "out"
+    assert main(["sweep", str(write_sweep(tmp, small_sweep())), "--out", str(out), "--workers", "1"]) == 0
+    return out
+
+
+def test_run_reruns_one_design_point_of_a_sweep_as_its_runs_did_and_with_changes(stored_sweep, capsys):
+    """`tipline run DIR --point N [--replication R]`: the stored run's scenario and seed, then --set (e.g. a longer
+    warm-up, to check a draw the settling check flagged)."""
+    out = stored_sweep
+    stored = load_results(out).set_index(["point", "replication"])
+    capsys.readouterr()
+    for point, replication in ((1, 0), (2, 1)):
+        assert main(["run", str(out), "--point", str(point), "--replication", str(replication), "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        row = stored.loc[(point, replication)]
+        assert summary["seed"] == row["seed"] and summary["evidence_lost_us"] == row["evidence_lost_us"]
+        assert summary["evidence_lost_rate_us"] == row["evidence_lost_rate_us"]
+    assert main(["run", str(out), "--point", "1", "--set", "run.warmup_days=60", "--days", "300", "--json"]) == 0
+    longer = json.loads(capsys.readouterr().out)
+    assert longer["days"] == 300 and longer["seed"] == stored.loc[(1, 0), "seed"]
+    assert longer["evidence_lost_us"] != stored.loc[(1, 0), "evidence_lost_us"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{out}"], "{out}: a sweep directory; choose one of its design points with --point N"),
+    (["{out}", "--point", "4"], "--point 4: {out} has design points 0 to 3"),
+    (["{out}", "--point", "0", "--replication", "2"], "--replication 2: {out} has replications 0 to 1"),
+    (["x_platform", "--point", "0"], "--point 0: x_platform is not a sweep directory"),
+    (["x_platform", "--replication", "1"], "--replication needs --point and a sweep directory"),
+])
+def test_rerunning_a_design_point_that_does_not_exist_is_bad_input(stored_sweep, capsys, args, message):
+    capsys.readouterr()
+    assert main(["run", *(a.format(out=stored_sweep) for a in args)]) == 2
+    assert f"tipline: error: {message.format(out=stored_sweep)}" in capsys.readouterr().err

@@ -22,7 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.atomic import write_file
-from model.sweeps.designs import MANIFEST_FORMAT
+from model.params import Scenario
+from model.scenarios import toml_value
+from model.sweeps.designs import MANIFEST_FORMAT, scenario_at
 from model.sweeps.lock import LOCK_NAME, DirectoryLock
 from model.sweeps.spec import RUN_COLUMNS, SweepError
 from model.sweeps.verify import check_rows, check_unique, checked_design, read_chunk
@@ -241,3 +243,21 @@ def load_results(directory: Path | str) -> pd.DataFrame:
     nonempty = [f for _, f in frames if not f.empty]
     frame = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame(columns=[*RUN_COLUMNS, "error"])
     return order_columns(frame, design["factors"])
+
+
+def point_scenario(directory: Path | str, point: int, replication: int = 0,
+                   overrides: Sequence[str] = ()) -> Scenario:
+    """Design point `point` of the sweep stored in `directory` as the scenario its runs used (the base scenario
+    with the point's factor values), seeded as its replication `replication` was, then `overrides` (``key=value``):
+    to rerun one point, e.g. with a longer warm-up."""
+    manifest = read_manifest(directory)
+    design = manifest["design"]
+    points, seeds = design["points"], design["seeds"]
+    if not 0 <= point < len(points):
+        raise SweepError(f"--point {point}: {directory} has design points 0 to {len(points) - 1}")
+    if not 0 <= replication < len(seeds):
+        raise SweepError(f"--replication {replication}: {directory} has replications 0 to {len(seeds) - 1}")
+    values = points[point]
+    texts = [f"{key}={toml_value(values[name])}" for name, keys in design["keys"].items() for key in keys]
+    return scenario_at(manifest["base_scenario"], [*texts, f"run.seed={seeds[replication]}", *overrides],
+                       label=f"design point {point}")

@@ -145,7 +145,8 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
         print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
               f"period (more than {SETTLING_Z:g} standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
               "_second_half columns): their queues may not have settled, and their rates may be understated; rerun "
-              "one with a longer run.warmup_days to check (docs/ODD.md, warm-up)")
+              "one with a longer warm-up to check, e.g. tipline run DIR/a --point N --set run.warmup_days=1825 "
+              "--days 2190 (docs/ODD.md, warm-up)")
     if out is not None:
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
 
