@@ -178,8 +178,8 @@ class Outcomes:
         self.served_pending += route_counts(route_in_time)
         self.lost_pending += route_counts(route_late)
         np.add.at(self.days_to_process, (route, np.minimum(due - created, self.horizon)), 1)
-        late = created[open_] > self.split_day if day > self.split_day else None
-        if late is not None and late.any():
+        if day > self.split_day:  # no report of the second half exists before
+            late = created[open_] > self.split_day
             np.subtract.at(self.late_expiring, (route_o[late], deadline_o[late]), 1)
             self.late_served += route_counts(route_o[late & in_time])
             self.late_lost += route_counts(route_o[late & ~in_time])

@@ -41,6 +41,11 @@ class Drift:
         return abs(self.z) > SETTLING_Z
 
     @property
+    def direction(self) -> str:
+        """"rose" or "fell", from the first half to the second."""
+        return "rose" if self.second > self.first else "fell"
+
+    @property
     def points(self) -> float:
         """Second half minus first, in percentage points."""
         return 100 * (self.second - self.first)
@@ -65,8 +70,7 @@ def settling_note(summaries: Sequence[dict[str, Any]], label: str) -> str | None
     found = drift(summaries)
     if found is None or not found.unsettled:
         return None
-    direction = "rose" if found.second > found.first else "fell"
-    return (f"{label}: the US loss {direction} from {100 * found.first:.1f}% (reports created in the first half of "
+    return (f"{label}: the US loss {found.direction} from {100 * found.first:.1f}% (reports created in the first half of "
             f"the counted period) to {100 * found.second:.1f}% (second half), {abs(found.z):.1f} standard errors "
             "apart: the queues may not have settled (rerun with a longer run.warmup_days to check; in overloaded "
             "runs chance alone can do this) or the load changed within the counted period (docs/ODD.md, warm-up)")

@@ -53,7 +53,7 @@ def run_headline(name: str, summary: Mapping[str, Any]) -> str:
         text += f" {summary['undecided']:,} counted reports were still undecided (overload)."
     found = drift([summary])
     if found is not None and found.unsettled:
-        text += (f" Not settled: the US loss {'rose' if found.points > 0 else 'fell'} from "
+        text += (f" Not settled: the US loss {found.direction} from "
                  f"{100 * found.first:.1f}% to {100 * found.second:.1f}% between the halves of the counted period "
                  "(docs/ODD.md, warm-up).")
     return text

@@ -76,6 +76,11 @@ def scenario_at(base: Mapping[str, Any], overrides: Iterable[str], label: str = 
     return validate(data, {path: label for path in origins}, label)
 
 
+def factor_overrides(keys: Mapping[str, Sequence[str]], values: Mapping[str, Any]) -> tuple[str, ...]:
+    """A design point's factor values as ``key=value`` overrides (`keys`: factor column -> concrete scenario keys)."""
+    return tuple(f"{key}={toml_value(values[name])}" for name, keys_of in keys.items() for key in keys_of)
+
+
 @dataclass(frozen=True)
 class RunTask:
     """One run: design point, replication, seed and the overrides of the point."""
@@ -109,8 +114,7 @@ class Design:
         return len(self.points) * len(self.seeds)
 
     def point_overrides(self, point: int) -> tuple[str, ...]:
-        values = self.points[point]
-        return tuple(f"{key}={toml_value(values[name])}" for name, keys in self.keys.items() for key in keys)
+        return factor_overrides(self.keys, self.points[point])
 
     def tasks(self) -> list[RunTask]:
         """Every run, numbered ``point * replications + replication``."""

@@ -23,8 +23,7 @@ import pyarrow.parquet as pq
 
 from model.atomic import write_file
 from model.params import Scenario
-from model.scenarios import toml_value
-from model.sweeps.designs import MANIFEST_FORMAT, scenario_at
+from model.sweeps.designs import MANIFEST_FORMAT, factor_overrides, scenario_at
 from model.sweeps.lock import LOCK_NAME, DirectoryLock
 from model.sweeps.spec import RUN_COLUMNS, SweepError
 from model.sweeps.verify import check_rows, check_unique, checked_design, read_chunk
@@ -257,7 +256,6 @@ def point_scenario(directory: Path | str, point: int, replication: int = 0,
         raise SweepError(f"--point {point}: {directory} has design points 0 to {len(points) - 1}")
     if not 0 <= replication < len(seeds):
         raise SweepError(f"--replication {replication}: {directory} has replications 0 to {len(seeds) - 1}")
-    values = points[point]
-    texts = [f"{key}={toml_value(values[name])}" for name, keys in design["keys"].items() for key in keys]
+    texts = factor_overrides(design["keys"], points[point])
     return scenario_at(manifest["base_scenario"], [*texts, f"run.seed={seeds[replication]}", *overrides],
                        label=f"design point {point}")

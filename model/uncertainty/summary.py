@@ -155,7 +155,7 @@ def _settling_sentence(summary: dict[str, Any]) -> str:
     if not unsettled:
         return ""
     return (f" {unsettled} of {summary['runs']:,} runs may not have settled (the halves of their counted period lost "
-            "different shares of US evidence): their losses are likely understated.")
+            "different shares of US evidence): their losses may be understated.")
 
 
 def _calibrated_sentence(block: dict[str, Any] | None) -> str:
