@@ -6,7 +6,8 @@ Usage: python benchmarks/uncertainty.py [--samples 256] [--workers 2] [--scenari
 Runs the command as a user would (a fresh process, worker start-up, both sweeps' Parquet stores, the
 drivers and PRIM included) into a temporary directory and records its wall time, the CPU time and the
 peak resident memory of its whole process tree (sampled every half second with psutil: the command, the
-forkserver and its workers), the headline and the runs that were undecided or had not settled; the study's
+forkserver and its workers), the headline, the runs that were undecided or had not settled and the draws rerun
+for that (included in the time); the study's
 summary.json goes beside the results (``*.summary.json``).
 """
 
@@ -78,6 +79,9 @@ def main() -> None:
               "points": summary["points"], "runs": summary["runs"], "failed_runs": summary["failed_runs"],
               "undecided_runs": summary.get("undecided_runs"), "unsettled_runs": summary.get("unsettled_runs"),
               "warmup_note": summary.get("warmup_note"),
+              "settling": [{k: r[k] for k in ("round", "warmup_days", "unsettled_runs")} | {"points": len(r["points"])}
+                           for r in summary.get("settling") or []],
+              "runs_rerun": 2 * summary["replications"] * sum(len(r["points"]) for r in summary.get("settling") or []),
               "wall_seconds": round(wall, 1), "runs_per_minute": round(60 * summary["runs"] / wall, 1),
               "cpu_seconds_process_tree": round(cpu, 1), "peak_rss_mb_process_tree": round(peak_tree, 1),
               "peak_rss_mb_largest_process": round(peak_one, 1),

@@ -847,6 +847,19 @@ def test_an_uncertainty_study_gets_its_section_distribution_drivers_and_region(t
     assert not any(s.startswith(str(out / "a")) for s in report.sources)   # its sweeps are part of the study
 
 
+def test_an_uncertainty_study_is_shown_with_its_reruns_in_place(tmp_path):
+    """Draws rerun because a run had not settled (model/uncertainty/settle.py) are shown as rerun, not as first run."""
+    from model.uncertainty import run_study, summarize, write_summary
+    from tests.test_uncertainty import THREE, settles_after_a_long_warmup
+
+    out = tmp_path / "unc"
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=settles_after_a_long_warmup, out=out)
+    assert study.settling
+    write_summary(summarize(study), out)
+    shown = rp.build_report(out).figures[0].figure.data[0].x
+    assert sorted(shown) == sorted(100 * study.points["difference_us"])
+
+
 def test_an_uncertainty_study_conditioned_on_calibration_sets_both_answers_side_by_side(tmp_path):
     from model.uncertainty import run_study, summarize, write_summary
     from tests.test_uncertainty import arrests_follow_drafting

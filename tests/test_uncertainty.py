@@ -176,6 +176,95 @@ def test_runs_whose_counted_halves_differ_are_counted_as_unsettled(capsys):
     assert summarize(run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only))["unsettled_runs"] == 0
 
 
+def settles_after_a_long_warmup(scenario: Scenario, seed: int) -> tuple[None, dict]:
+    """A stand-in whose draws with long drafting are still filling their queues after the scenario's own warm-up (the
+    second half of the counted period loses more) and settle, losing more, after twice as long."""
+    _, summary = drafting_only(scenario, seed)
+    slow = scenario.law_enforcement.drafting_hours > 9
+    settled = scenario.run.warmup_days >= 2 * 365 or not slow
+    understated = 0.2 if scenario.retention.window_days == 90 else 0.1   # the 90-day rule's queues fill more
+    rate = summary["evidence_lost_rate_us"] + (0.0 if settled else -understated) + (0.3 if slow else 0.0)
+    halves = (rate, rate) if settled else (rate - 0.05, rate + 0.05)
+    return None, {**summary, "evidence_lost_rate_us": rate, "evidence_lost_rate_us_first_half": halves[0],
+                  "evidence_lost_rate_us_second_half": halves[1], "legal_process_needed_us": 20_000}
+
+
+def test_draws_that_had_not_settled_are_rerun_with_twice_the_warmup_on_both_sides():
+    """A draw counted before its queues settled understates its loss: the study reruns both sides of every draw with a
+    flagged run, with the warm-up doubled and the counted days kept, and uses the reruns (model/uncertainty/settle.py)."""
+    kept = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=settles_after_a_long_warmup,
+                     settle_rounds=0)
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=settles_after_a_long_warmup)
+    slow = sorted(int(p) for p in kept.runs["a"].loc[kept.runs["a"]["law_enforcement.drafting_hours"] > 9, "point"])
+    assert 0 < len(slow) < 30
+    assert [(r.round, r.points, r.warmup_days, r.unsettled_runs) for r in study.settling] == \
+        [(1, slow, {"a": 730, "b": 730}, 2 * len(slow))]
+    for side in ("a", "b"):
+        runs = study.runs[side].set_index("point")
+        assert runs.loc[slow, "settle_round"].eq(1).all() and runs.drop(slow)["settle_round"].eq(0).all()
+        assert list(study.runs[side]["run_id"]) == list(range(30))
+    rose = study.points["rate_us_a"] - kept.points["rate_us_a"]
+    assert np.allclose(rose[slow], 0.2, atol=0.01) and np.allclose(rose.drop(slow), 0.0)
+    summary = summarize(study)
+    assert summary["unsettled_runs"] == 0 and summary["settling"][0]["points"] == slow
+    assert f"{len(slow)} draws with a run that may not have settled" in summary["headline"]
+    assert "were rerun with 730 days of warm-up; none was flagged again." in summary["headline"]
+    assert summarize(kept)["unsettled_runs"] == 2 * len(slow) and summarize(kept)["settling"] == []
+
+
+def test_each_round_of_reruns_doubles_the_warmup_again_for_the_draws_still_flagged(capsys):
+    def settles_after_four_times(scenario: Scenario, seed: int) -> tuple[None, dict]:
+        _, summary = drafting_only(scenario, seed)
+        slow = scenario.law_enforcement.drafting_hours > 9 and scenario.run.warmup_days < 4 * 365
+        halves = (0.3, 0.4) if slow else (0.35, 0.35)
+        return None, {**summary, "evidence_lost_rate_us_first_half": halves[0],
+                      "evidence_lost_rate_us_second_half": halves[1], "legal_process_needed_us": 20_000}
+
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=settles_after_four_times,
+                      settle_rounds=3)
+    assert [r.warmup_days["a"] for r in study.settling] == [730, 1460]   # the third round finds nothing to rerun
+    assert study.settling[0].points == study.settling[1].points
+    assert {int(r) for r in study.runs["a"]["settle_round"]} == {0, 2}
+    summary = summarize(study)
+    assert summary["unsettled_runs"] == 0 and "rerun with 730 and then 1,460 days of warm-up" in summary["headline"]
+    show(summary, None)
+    printed = capsys.readouterr().out
+    assert "Settling, round 1:" in printed and "Settling, round 2:" in printed
+
+
+def test_when_many_draws_had_not_settled_none_is_rerun_and_the_study_says_to_lengthen_every_warmup(capsys):
+    """Flagged draws rerun alone would be counted after a longer warm-up than those that escaped the flag by chance."""
+    def most_still_filling(scenario: Scenario, seed: int) -> tuple[None, dict]:
+        _, summary = drafting_only(scenario, seed)
+        halves = (0.3, 0.4) if scenario.law_enforcement.drafting_hours > 4 else (0.35, 0.35)
+        return None, {**summary, "evidence_lost_rate_us_first_half": halves[0],
+                      "evidence_lost_rate_us_second_half": halves[1], "legal_process_needed_us": 20_000}
+
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=most_still_filling)
+    flagged = int((study.runs["a"]["law_enforcement.drafting_hours"] > 4).sum())
+    assert flagged > 0.25 * 30 and study.settling == [] and "settle_round" not in study.runs["a"]
+    assert study.settling_note.startswith(f"{flagged} of 30 draws had a run that may not have settled, more than 25%")
+    assert "--set run.warmup_days=730" in study.settling_note
+    summary = summarize(study)
+    assert summary["unsettled_runs"] == 2 * flagged and "the warm-up looks short for the whole study" in summary["headline"]
+    show(summary, None)
+    assert f"Settling: {flagged} of 30 draws" in capsys.readouterr().out
+
+
+def test_a_study_with_reruns_resumes_from_its_stores_and_reads_back_as_it_ran(tmp_path):
+    from model.uncertainty.settle import stored_runs
+
+    out = tmp_path / "study"
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=settles_after_a_long_warmup, out=out)
+    assert study.settling and (out / "a-settle1").is_dir() and (out / "b-settle1").is_dir()
+    resumed = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=_must_not_run, out=out, resume=True)
+    pd.testing.assert_frame_equal(resumed.points, study.points)
+    stored = stored_runs(out, summarize(study)["settling"], study.replications)
+    for side in ("a", "b"):
+        columns = ["run_id", "point", "settle_round", "evidence_lost_rate_us"]
+        pd.testing.assert_frame_equal(stored[side][columns], study.runs[side][columns], check_dtype=False)
+
+
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     """The real model, small: drafting hours and forensic exams per case (which cannot act on evidence lost)."""
@@ -305,6 +394,7 @@ def test_the_command_writes_its_summary_and_leads_with_the_headline(tmp_path, ca
     (["-n", "12", "--design", "sobol", "--only", "law_enforcement.drafting_hours"],
      "-n 12: a Sobol design needs a power of two (Sobol' sequence balance), e.g. -n 8 or -n 16"),
     (["-n", "100000000", "--only", "law_enforcement.drafting_hours"], "-n 100000000: Input should be less than or equal"),
+    (["-n", "40", "--settle-rounds", "5"], "--settle-rounds 5: must be 0 to 4"),
 ])
 def test_bad_options_exit_2_with_a_message_and_write_nothing(arguments, message, tmp_path, capsys):
     out = tmp_path / "unc"

@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 
 from dashboards.report.formats import PERCENT, POINTS, number
 from dashboards.report.style import LAYOUT, PALETTE, legend_below
-from model.sweeps.store import load_results
 from model.uncertainty.calibrated import published_text
 from model.uncertainty.summary import signed
 
@@ -52,10 +51,12 @@ def is_uncertainty(payload: Any) -> bool:
 
 
 def read_uncertainty(path: Path, summary: dict[str, Any]) -> UncertaintyResult:
-    """The study's per-point outcomes from its two sweep stores (``a/``, ``b/``), beside its summary."""
+    """The study's per-point outcomes from its sweep stores (``a/``, ``b/`` and any reruns), beside its summary."""
+    from model.uncertainty.settle import stored_runs
     from model.uncertainty.study import point_outcomes
 
-    runs_a, runs_b = load_results(path / "a"), load_results(path / "b")
+    runs = stored_runs(path, summary.get("settling") or [], int(summary["replications"]))
+    runs_a, runs_b = runs["a"], runs["b"]
     points = point_outcomes(runs_a, runs_b, int(summary["points"]))
     factors = runs_a.drop_duplicates("point").set_index("point")
     for assumption in summary["assumptions"]:

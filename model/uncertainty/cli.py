@@ -27,6 +27,7 @@ from model.console import (
 )
 from model.settling import SETTLING_Z
 from model.uncertainty.calibrated import published_text
+from model.uncertainty.settle import MAX_SETTLE_ROUNDS, SETTLE_ROUNDS, warmup_text
 
 DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
 (`tipline params` shows them; most are assumptions), run A and B at each point on the same seeds (common
@@ -45,9 +46,11 @@ random numbers, the same at every point), and report:
   tipline uncertainty x_platform -n 64 --only law_enforcement.drafting_hours,ncmec.analysts
 
 With one scenario, B is A under the other retention rule (as in compare). Parameters in which A and B
-differ are held at each side's value (unless their range scales with the value). DIR holds summary.json
-and two resumable sweep stores, a/ and b/ (tipline analyze works on each); --resume continues after an
-interruption."""
+differ are held at each side's value (unless their range scales with the value). Draws with a run whose
+queues may not have settled (the two halves of its counted period lost different shares of US evidence)
+are rerun on both sides with the warm-up doubled, and the reruns replace them (--settle-rounds). DIR holds
+summary.json and resumable sweep stores, a/ and b/ (tipline analyze works on each), and a-settle1/ and
+b-settle1/ for the reruns; --resume continues after an interruption."""
 
 
 def _names(text: str | None) -> list[str]:
@@ -80,6 +83,8 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         raise BadInput(f"-n {args.samples}: a Sobol design needs a power of two (Sobol' sequence balance), "
                        f"e.g. -n {power // 2} or -n {power}")
     check_replications(args.replications)
+    if not 0 <= args.settle_rounds <= MAX_SETTLE_ROUNDS:
+        raise BadInput(f"--settle-rounds {args.settle_rounds}: must be 0 to {MAX_SETTLE_ROUNDS}")
     if not 0 < args.min_density <= 1:
         raise BadInput(f"--min-density {args.min_density}: must lie in (0, 1]")
     out = Path(args.out) if args.out else None
@@ -94,7 +99,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
                           overrides=overrides_from(args), overrides_a=args.set_a or (), overrides_b=args.set_b or (),
                           only=_names(args.only), fix=_names(args.fix), seed=args.seed, out=out, workers=args.workers,
                           scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
-                          progress=args.progress)
+                          progress=args.progress, settle_rounds=args.settle_rounds)
     except ValidationError as exc:   # the study's sweep spec: name the option as typed
         raise BadInput(_as_typed(exc)) from None
     except ValueError as exc:
@@ -141,14 +146,22 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
     if summary.get("undecided_runs"):
         print(f"{summary['undecided_runs']} runs ended their drain with counted reports still undecided (overloaded "
               "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
+    for r in summary.get("settling") or []:
+        print(f"Settling, round {r['round']}: {r['unsettled_runs']} runs lost a different share of US evidence in the two "
+              f"halves of the counted period (more than {SETTLING_Z:g} standard errors apart): their queues may not have "
+              f"settled. Both sides of their {len(r['points'])} draws were rerun with {warmup_text(r['warmup_days'])} "
+              f"days of warm-up (DIR/a-settle{r['round']}, b-settle{r['round']}); those runs replace them.")
+    if summary.get("settling_note"):
+        print(f"Settling: {summary['settling_note']}")
     if summary.get("unsettled_runs"):
         print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
               f"period (more than {SETTLING_Z:g} standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
-              "_second_half columns): their queues may not have settled, and their rates may be understated; rerun "
-              "one with a longer warm-up to check, e.g. tipline run DIR/a --point N --set run.warmup_days=1825 "
-              "--days 2190 (docs/ODD.md, warm-up)")
+              "_second_half columns): their queues may not have settled, and their rates may be understated; "
+              "--settle-rounds reruns them with longer warm-ups (docs/ODD.md, warm-up)")
     if out is not None:
-        print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}")
+        settled = "".join(f", {out / f'a-settle{r}'}, {out / f'b-settle{r}'}"
+                          for r in (r["round"] for r in summary.get("settling") or []))
+        print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}{settled}")
 
 
 def _print_calibrated(block: dict[str, Any]) -> None:
@@ -206,6 +219,11 @@ def register(commands: Any) -> None:
                           "million a year, +-25%%), ICAC investigations (2023: 184,700; 2024: 203,467; +-25%%) and "
                           "arrests (10,800; 12,600; +-30%%): the answer conditioned on what was observed. Meant for "
                           "national scenarios")
+    unc.add_argument("--settle-rounds", type=int, default=SETTLE_ROUNDS, metavar="R",
+                     help=f"rerun the draws with a run whose queues may not have settled (its counted period's halves "
+                          f"lost different shares of US evidence), both sides, with the warm-up doubled; R rounds, "
+                          f"each doubling it again for the draws still flagged (default {SETTLE_ROUNDS}; 0 to "
+                          f"{MAX_SETTLE_ROUNDS}; 0: keep them as they are)")
     unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")
     unc.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="override a parameter of A only")
     unc.add_argument("--set-b", action="append", metavar="KEY=VALUE", help="override a parameter of B only")

@@ -8,8 +8,8 @@ processes or a Dask cluster, and gives the same results whatever runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,19 @@ import pandas as pd
 from model.experiments import replication_seeds, scenario_pair
 from model.params import STEADY_STATE_BACKLOGS, Scenario, settling_days
 from model.scenarios import scenario_with
-from model.settling import FIRST, SECOND, drift
 from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
 from model.uncertainty.assumptions import Assumption, Setting, choose, design_points, unit_points
+from model.uncertainty.settle import (
+    MAX_RERUN_SHARE,
+    SETTLE_ROUNDS,
+    SettleRound,
+    longer_warmup,
+    replace_points,
+    too_many_note,
+    unsettled_points,
+    unsettled_runs,
+)
 
 #: The key whose longest draw sets the warm-up the study needs (queues settle in up to three times the backlog limit).
 BACKLOG_KEY = "law_enforcement.backlog_limit_days"
@@ -51,7 +60,9 @@ class Study:
     counted_days: int = 365               # side A's counted days (run.days - run.warmup_days): flows per year
     warmup_note: str | None = None        # the warm-up raised for the longest backlog limit drawn, if it was
     out: Path | None = None
-    runs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    runs: dict[str, pd.DataFrame] = field(default_factory=dict)   # per side, with the reruns in place
+    settling: list[SettleRound] = field(default_factory=list)     # the rounds of reruns (model.uncertainty.settle)
+    settling_note: str | None = None      # why flagged draws were not rerun, if they were not
 
     @property
     def names(self) -> list[str]:
@@ -76,7 +87,8 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
               overrides_b: Sequence[str] = (), only: Sequence[str] = (), fix: Sequence[str] = (),
               seed: int | None = None, out: str | Path | None = None, workers: int | None = None,
               scheduler: str | None = None, dask_local: bool = False, resume: bool = False,
-              progress: bool | None = None, simulate: Simulate | None = None) -> Study:
+              progress: bool | None = None, simulate: Simulate | None = None,
+              settle_rounds: int = SETTLE_ROUNDS) -> Study:
     """Run A and B at `samples` draws of the plausible assumptions (see :mod:`model.uncertainty`).
 
     `b` None: A under the 90-day rule and under one-year retention, as in ``compare``. `design`: ``lhs``
@@ -99,19 +111,36 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
     seeds = replication_seeds(root, replications)
     unit = unit_points(assumptions, samples, design, root)
     out = Path(out) if out is not None else None
-    runs = {}
-    failed = 0
-    for label, scenario, side in (("a", scenario_a, side_a), ("b", scenario_b, side_b)):
-        plan = _design(scenario, label, assumptions, side, unit, design, samples, seeds, root)
-        frame = run_sweep(plan, None if out is None else out / label, workers=workers, scheduler=scheduler,
-                          dask_local=dask_local, resume=resume, progress=progress, simulate=simulate)
-        failed += int(frame.attrs.get("failed", 0))
-        runs[label] = frame
+    sides = (("a", scenario_a, side_a), ("b", scenario_b, side_b))
+
+    def sweep(plan: Design, directory: str) -> pd.DataFrame:
+        return run_sweep(plan, None if out is None else out / directory, workers=workers, scheduler=scheduler,
+                         dask_local=dask_local, resume=resume, progress=progress, simulate=simulate)
+
+    runs = {label: sweep(_design(scenario, label, assumptions, side, unit, design, samples, seeds, root), label)
+            for label, scenario, side in sides}
+    settling, settling_note = [], None
+    for round_ in range(1, settle_rounds + 1):
+        points = unsettled_points(runs.values())
+        if not points:
+            break
+        if len(points) > MAX_RERUN_SHARE * len(unit):
+            settling_note = too_many_note(len(points), len(unit), scenario_a.run.warmup_days * 2 ** (round_ - 1))
+            break
+        longer = {label: longer_warmup(scenario, round_) for label, scenario, _ in sides}
+        settling.append(SettleRound(round_, points, {label: s.run.warmup_days for label, s in longer.items()},
+                                    unsettled_runs(runs.values())))
+        for label, _, side in sides:
+            plan = _design(longer[label], f"{label} settle {round_}", assumptions, side, unit[points], "lhs",
+                           len(points), seeds, root)
+            runs[label] = replace_points(runs[label], sweep(plan, f"{label}-settle{round_}"), points, replications,
+                                         round_)
+    failed = sum(int(frame["error"].notna().sum()) for frame in runs.values() if "error" in frame)
     return Study(a=scenario_a.name, b=scenario_b.name, design=design, samples=samples, replications=replications,
                  seed=root, assumptions=assumptions, held=held, settings_a=side_a, unit=unit,
                  points=point_outcomes(runs["a"], runs["b"], len(unit)), failed=failed,
                  counted_days=scenario_a.run.days - scenario_a.run.warmup_days, warmup_note=warmup_note, out=out,
-                 runs=runs)
+                 runs=runs, settling=settling, settling_note=settling_note)
 
 
 def steady_warmup(scenarios: tuple[Scenario, Scenario], sides: tuple[dict[str, list[Setting]], ...]
@@ -164,16 +193,5 @@ def summary_counts(study: Study) -> dict[str, Any]:
     """Size of the study, for its summary."""
     undecided = sum(int((frame["undecided"] > 0).sum()) for frame in study.runs.values() if "undecided" in frame)
     return {"points": len(study.unit), "replications": study.replications, "runs": 2 * len(study.unit) * study.replications,
-            "failed_runs": study.failed, "undecided_runs": undecided, "unsettled_runs": unsettled_runs(study.runs.values())}
-
-
-def unsettled_runs(frames: Iterable[pd.DataFrame]) -> int:
-    """Runs whose US loss differs between the halves of the counted period beyond chance (:mod:`model.settling`)."""
-    count = 0
-    for frame in frames:
-        if not {FIRST, SECOND, "legal_process_needed_us"} <= set(frame.columns):
-            continue
-        for row in frame[[FIRST, SECOND, "legal_process_needed_us"]].to_dict("records"):
-            found = drift([{k: (None if pd.isna(v) else v) for k, v in row.items()}])
-            count += bool(found and found.unsettled)
-    return count
+            "failed_runs": study.failed, "undecided_runs": undecided, "unsettled_runs": unsettled_runs(study.runs.values()),
+            "settling": [asdict(r) for r in study.settling], "settling_note": study.settling_note}

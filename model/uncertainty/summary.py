@@ -16,6 +16,7 @@ from model.uncertainty.assumptions import describe, value_at
 from model.uncertainty.calibrated import check, published_text
 from model.uncertainty.discovery import DEFAULT_CONDITION, MAX_DIMENSIONS, Condition, discover
 from model.uncertainty.drivers import rank_drivers
+from model.uncertainty.settle import warmup_text
 from model.uncertainty.study import OUTCOMES, Study, summary_counts
 
 #: The outcomes per point a summary describes (shares as fractions; differences are B - A).
@@ -151,11 +152,19 @@ def headline(summary: dict[str, Any]) -> str:
 
 
 def _settling_sentence(summary: dict[str, Any]) -> str:
+    rounds = summary.get("settling") or []
     unsettled = summary.get("unsettled_runs") or 0
-    if not unsettled:
-        return ""
-    return (f" {unsettled} of {summary['runs']:,} runs may not have settled (the halves of their counted period lost "
-            "different shares of US evidence): their losses may be understated.")
+    their, losses = ("its", "its loss") if unsettled == 1 else ("their", "their losses")
+    still = (f"{unsettled} of {summary['runs']:,} runs may not have settled (the halves of {their} counted period lost "
+             f"different shares of US evidence): {losses} may be understated.")
+    if summary.get("settling_note"):
+        still += " Too many to rerun alone: the warm-up looks short for the whole study."
+    if not rounds:
+        return f" {still}" if unsettled else ""
+    warmups = " and then ".join(warmup_text(r["warmup_days"]) for r in rounds)
+    rerun = (f" {len(rounds[0]['points'])} draws with a run that may not have settled (the halves of its counted period "
+             f"lost different shares of US evidence) were rerun with {warmups} days of warm-up")
+    return f"{rerun}; {still}" if unsettled else f"{rerun}; none was flagged again."
 
 
 def _calibrated_sentence(block: dict[str, Any] | None) -> str:

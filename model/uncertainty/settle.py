@@ -1,0 +1,120 @@
+"""Rerunning the draws that had not settled, with a longer warm-up.
+
+Each run checks whether its queues had settled before it counted (:mod:`model.settling`: the US loss of the
+two halves of the counted period). A draw whose queues were still filling loses more than its run shows, so a
+study that kept such runs would understate the upper tail of the answer. After both sides have run, a study
+reruns every point with a flagged run (on either side, in any replication; both sides and every replication
+again, so that the difference stays paired) with the warm-up doubled and the counted days kept, and uses the
+reruns for those points. Each round doubles the warm-up again for the points still flagged.
+
+A flag can also be chance (overloaded runs' outcomes move together with their queues): rerunning such a draw
+gives another run of the same draw, so the answer is not biased by rerunning it. When many draws are flagged
+(more than :data:`MAX_RERUN_SHARE` of them), the warm-up is short for the study as a whole: rerunning only the
+flagged draws would then compare draws counted after different warm-ups, those not flagged by chance with the
+shorter one, and so distort the drivers. The study then reruns nothing and says to lengthen the warm-up of all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.params import Scenario
+from model.scenarios import scenario_with
+from model.settling import FIRST, SECOND, drift
+
+#: Rounds of reruns a study makes by default (each doubles the warm-up of the points still flagged).
+SETTLE_ROUNDS = 1
+#: The most rounds a study may ask for (4: the warm-up 16 times as long).
+MAX_SETTLE_ROUNDS = 4
+#: The largest share of a study's draws rerun alone; beyond it the warm-up is short for the whole study.
+MAX_RERUN_SHARE = 0.25
+#: The column that says which round a run comes from (0: the study's own runs).
+ROUND_COLUMN = "settle_round"
+
+
+@dataclass(frozen=True)
+class SettleRound:
+    """One round of reruns: the points rerun, each side's warm-up (days), and the runs flagged before it."""
+
+    round: int
+    points: list[int]
+    warmup_days: dict[str, int]
+    unsettled_runs: int
+
+
+def too_many_note(points: int, of: int, warmup_days: int) -> str:
+    """What a study says when too many of its draws had not settled to rerun them alone."""
+    return (f"{points} of {of} draws had a run that may not have settled, more than {MAX_RERUN_SHARE:.0%}: the warm-up "
+            f"({warmup_days:,} days) looks short for the study as a whole, and rerunning only those draws would compare "
+            f"draws counted after different warm-ups; none was rerun. Run the study again with a longer warm-up, e.g. "
+            f"--set run.warmup_days={2 * warmup_days or 365} (keeping the counted days: --days too)")
+
+
+def warmup_text(days: Mapping[str, int]) -> str:
+    """A round's warm-up (days): one number, or each side's when they differ."""
+    a, b = days["a"], days["b"]
+    return f"{a:,}" if a == b else f"{a:,} (A) and {b:,} (B)"
+
+
+def is_unsettled(row: Mapping[str, object]) -> bool:
+    """Whether one run's halves differ beyond chance (False when the run has no halves, e.g. a failed run)."""
+    values = {k: (None if pd.isna(row.get(k)) else row.get(k)) for k in (FIRST, SECOND, "legal_process_needed_us")}
+    found = drift([values])
+    return bool(found and found.unsettled)
+
+
+def unsettled_runs(frames: Iterable[pd.DataFrame]) -> int:
+    """Runs whose US loss differs between the halves of the counted period beyond chance."""
+    return sum(len(_flagged(frame)) for frame in frames)
+
+
+def unsettled_points(frames: Iterable[pd.DataFrame]) -> list[int]:
+    """The points with a flagged run on any side, in order."""
+    return sorted({int(point) for frame in frames for point in _flagged(frame)["point"]})
+
+
+def _flagged(frame: pd.DataFrame) -> pd.DataFrame:
+    if not {FIRST, SECOND, "legal_process_needed_us"} <= set(frame.columns):
+        return frame.iloc[:0]
+    return frame[[is_unsettled(row) for row in frame.to_dict("records")]]
+
+
+def longer_warmup(scenario: Scenario, round_: int) -> Scenario:
+    """`scenario` with its warm-up 2**round_ times as long (its counted period when it had none), the counted days
+    kept."""
+    run = scenario.run
+    counted = run.days - run.warmup_days
+    warmup = (run.warmup_days or counted) * 2 ** round_
+    return scenario_with(scenario, [f"run.warmup_days={warmup}", f"run.days={warmup + counted}"])
+
+
+def replace_points(frame: pd.DataFrame, rerun: pd.DataFrame, points: list[int], replications: int,
+                   round_: int) -> pd.DataFrame:
+    """`frame` with the runs of `points` replaced by `rerun` (a sweep of those points, numbered from 0)."""
+    rerun = rerun.copy()
+    study_point = pd.Series(points).to_numpy()[rerun["point"].to_numpy(int)]
+    rerun["run_id"] = study_point * replications + rerun["replication"].to_numpy(int)
+    rerun["point"] = study_point
+    rerun[ROUND_COLUMN] = round_
+    kept = frame[~frame["point"].isin(points)].copy()
+    if ROUND_COLUMN not in kept:
+        kept[ROUND_COLUMN] = 0
+    return pd.concat([kept, rerun], ignore_index=True).sort_values("run_id", ignore_index=True)
+
+
+def stored_runs(directory: Path, settling: Sequence[Mapping[str, Any]], replications: int) -> dict[str, pd.DataFrame]:
+    """A stored study's runs per side (``a/``, ``b/``) with the reruns of its `settling` rounds (summary.json's
+    ``settling``) in place, as :func:`model.uncertainty.run_study` returned them."""
+    from model.sweeps.store import load_results
+
+    runs = {label: load_results(directory / label) for label in ("a", "b")}
+    for r in settling:
+        for label, frame in runs.items():
+            rerun = load_results(directory / f"{label}-settle{r['round']}")
+            runs[label] = replace_points(frame, rerun, list(r["points"]), replications, int(r["round"]))
+    return runs
