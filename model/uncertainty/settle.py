@@ -47,12 +47,14 @@ class SettleRound:
     unsettled_runs: int
 
 
-def too_many_note(points: int, of: int, warmup_days: int) -> str:
-    """What a study says when too many of its draws had not settled to rerun them alone."""
+def too_many_note(points: int, of: int, warmup_days: int, counted_days: int) -> str:
+    """What a study says when too many of its draws had not settled to rerun them alone (`warmup_days`: the warm-up
+    they had; `counted_days`: the study's counted days)."""
+    longer = 2 * warmup_days or counted_days
     return (f"{points} of {of} draws had a run that may not have settled, more than {MAX_RERUN_SHARE:.0%}: the warm-up "
             f"({warmup_days:,} days) looks short for the study as a whole, and rerunning only those draws would compare "
-            f"draws counted after different warm-ups; none was rerun. Run the study again with a longer warm-up, e.g. "
-            f"--set run.warmup_days={2 * warmup_days or 365} (keeping the counted days: --days too)")
+            f"draws counted after different warm-ups; none was rerun. Run the study again with a longer warm-up for "
+            f"all, e.g. --set run.warmup_days={longer} --days {longer + counted_days}")
 
 
 def warmup_text(days: Mapping[str, int]) -> str:

@@ -125,7 +125,9 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
         if not points:
             break
         if len(points) > MAX_RERUN_SHARE * len(unit):
-            settling_note = too_many_note(len(points), len(unit), scenario_a.run.warmup_days * 2 ** (round_ - 1))
+            run = scenario_a.run
+            settling_note = too_many_note(len(points), len(unit), run.warmup_days * 2 ** (round_ - 1),
+                                          run.days - run.warmup_days)
             break
         longer = {label: longer_warmup(scenario, round_) for label, scenario, _ in sides}
         settling.append(SettleRound(round_, points, {label: s.run.warmup_days for label, s in longer.items()},
