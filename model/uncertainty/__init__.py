@@ -7,7 +7,8 @@ and where a condition on it holds (``tipline uncertainty``).
 
 Modules: :mod:`~model.uncertainty.assumptions` (the parameters with plausible ranges, drawn on the unit
 cube), :mod:`~model.uncertainty.study` (A and B at every draw, as two resumable sweeps on common random
-numbers), :mod:`~model.uncertainty.drivers` (partial rank correlation, Sobol indices through SALib),
+numbers), :mod:`~model.uncertainty.settle` (rerunning the draws that had not settled),
+:mod:`~model.uncertainty.drivers` (partial rank correlation, Sobol indices through SALib),
 :mod:`~model.uncertainty.discovery` (PRIM through the EMA Workbench), :mod:`~model.uncertainty.summary`
 (``summary.json`` and the headline), :mod:`~model.uncertainty.cli` (the command).
 """

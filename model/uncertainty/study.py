@@ -3,7 +3,9 @@
 Each side is a sweep (:mod:`model.sweeps`) whose design points are the same draws on the unit cube,
 mapped to that side's plausible ranges, with the same replication seeds at every point and on both
 sides. The two sweeps are stored in ``DIR/a`` and ``DIR/b``, so a study is resumable, runs on local
-processes or a Dask cluster, and gives the same results whatever runs it.
+processes or a Dask cluster, and gives the same results whatever runs it. Draws with a run that had not
+settled are then rerun with a longer warm-up (:mod:`model.uncertainty.settle`), in ``DIR/a-settle1`` and
+``DIR/b-settle1``.
 """
 
 from __future__ import annotations
