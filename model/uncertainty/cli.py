@@ -159,8 +159,8 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
               "_second_half columns): their queues may not have settled, and their rates may be understated; "
               "--settle-rounds reruns them with longer warm-ups (docs/ODD.md, warm-up)")
     if out is not None:
-        settled = "".join(f", {out / f'a-settle{r}'}, {out / f'b-settle{r}'}"
-                          for r in (r["round"] for r in summary.get("settling") or []))
+        settled = "".join(f", {out / f'a-settle{r["round"]}'}, {out / f'b-settle{r["round"]}'}"
+                          for r in summary.get("settling") or [])
         print(f"wrote {out / 'summary.json'}, {out / 'a'}, {out / 'b'}{settled}")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.params import Scenario
@@ -47,14 +48,14 @@ class SettleRound:
     unsettled_runs: int
 
 
-def too_many_note(points: int, of: int, warmup_days: int, counted_days: int) -> str:
-    """What a study says when too many of its draws had not settled to rerun them alone (`warmup_days`: the warm-up
-    they had; `counted_days`: the study's counted days)."""
-    longer = 2 * warmup_days or counted_days
+def too_many_note(points: int, of: int, scenario: Scenario, round_: int) -> str:
+    """What a study says when, before round `round_`, too many of its draws had not settled to rerun them alone."""
+    had, longer = round_warmup(scenario, round_ - 1), round_warmup(scenario, round_)
+    counted = scenario.run.days - scenario.run.warmup_days
     return (f"{points} of {of} draws had a run that may not have settled, more than {MAX_RERUN_SHARE:.0%}: the warm-up "
-            f"({warmup_days:,} days) looks short for the study as a whole, and rerunning only those draws would compare "
+            f"({had:,} days) looks short for the study as a whole, and rerunning only those draws would compare "
             f"draws counted after different warm-ups; none was rerun. Run the study again with a longer warm-up for "
-            f"all, e.g. --set run.warmup_days={longer} --days {longer + counted_days}")
+            f"all, e.g. --set run.warmup_days={longer} --days {longer + counted}")
 
 
 def warmup_text(days: Mapping[str, int]) -> str:
@@ -75,9 +76,10 @@ def unsettled_runs(frames: Iterable[pd.DataFrame]) -> int:
     return sum(len(_flagged(frame)) for frame in frames)
 
 
-def unsettled_points(frames: Iterable[pd.DataFrame]) -> list[int]:
-    """The points with a flagged run on any side, in order."""
-    return sorted({int(point) for frame in frames for point in _flagged(frame)["point"]})
+def unsettled(frames: Iterable[pd.DataFrame]) -> tuple[list[int], int]:
+    """The points with a flagged run on any side, in order, and how many runs are flagged."""
+    flagged = [_flagged(frame) for frame in frames]
+    return sorted({int(point) for frame in flagged for point in frame["point"]}), sum(len(f) for f in flagged)
 
 
 def _flagged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,12 +88,19 @@ def _flagged(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[is_unsettled(row) for row in frame.to_dict("records")]]
 
 
-def longer_warmup(scenario: Scenario, round_: int) -> Scenario:
-    """`scenario` with its warm-up 2**round_ times as long (its counted period when it had none), the counted days
-    kept."""
+def round_warmup(scenario: Scenario, round_: int) -> int:
+    """The warm-up (days) of the reruns of round `round_` (0: the study's own): 2**round_ times the study's (its counted
+    days when it had none)."""
     run = scenario.run
-    counted = run.days - run.warmup_days
-    warmup = (run.warmup_days or counted) * 2 ** round_
+    if round_ == 0:
+        return run.warmup_days
+    return (run.warmup_days or run.days - run.warmup_days) * 2 ** round_
+
+
+def longer_warmup(scenario: Scenario, round_: int) -> Scenario:
+    """`scenario` with the warm-up of round `round_` (:func:`round_warmup`), the counted days kept."""
+    warmup = round_warmup(scenario, round_)
+    counted = scenario.run.days - scenario.run.warmup_days
     return scenario_with(scenario, [f"run.warmup_days={warmup}", f"run.days={warmup + counted}"])
 
 
@@ -99,7 +108,7 @@ def replace_points(frame: pd.DataFrame, rerun: pd.DataFrame, points: list[int], 
                    round_: int) -> pd.DataFrame:
     """`frame` with the runs of `points` replaced by `rerun` (a sweep of those points, numbered from 0)."""
     rerun = rerun.copy()
-    study_point = pd.Series(points).to_numpy()[rerun["point"].to_numpy(int)]
+    study_point = np.asarray(points)[rerun["point"].to_numpy(int)]
     rerun["run_id"] = study_point * replications + rerun["replication"].to_numpy(int)
     rerun["point"] = study_point
     rerun[ROUND_COLUMN] = round_

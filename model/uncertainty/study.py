@@ -31,7 +31,7 @@ from model.uncertainty.settle import (
     longer_warmup,
     replace_points,
     too_many_note,
-    unsettled_points,
+    unsettled,
     unsettled_runs,
 )
 
@@ -123,17 +123,14 @@ def run_study(a: str | Scenario, b: str | Scenario | None = None, *, samples: in
             for label, scenario, side in sides}
     settling, settling_note = [], None
     for round_ in range(1, settle_rounds + 1):
-        points = unsettled_points(runs.values())
+        points, flagged = unsettled(runs.values())
         if not points:
             break
         if len(points) > MAX_RERUN_SHARE * len(unit):
-            run = scenario_a.run
-            settling_note = too_many_note(len(points), len(unit), run.warmup_days * 2 ** (round_ - 1),
-                                          run.days - run.warmup_days)
+            settling_note = too_many_note(len(points), len(unit), scenario_a, round_)
             break
         longer = {label: longer_warmup(scenario, round_) for label, scenario, _ in sides}
-        settling.append(SettleRound(round_, points, {label: s.run.warmup_days for label, s in longer.items()},
-                                    unsettled_runs(runs.values())))
+        settling.append(SettleRound(round_, points, {label: s.run.warmup_days for label, s in longer.items()}, flagged))
         for label, _, side in sides:
             plan = _design(longer[label], f"{label} settle {round_}", assumptions, side, unit[points], "lhs",
                            len(points), seeds, root)
