@@ -20,7 +20,8 @@ import numpy as np
 from model.cases import Step
 from model.outcomes import FOREIGN, US
 from model.params import AgencySpec
-from model.queues import PriorityQueue
+from model.policies import REVIEW_OFFSET
+from model.queues import PriorityQueue, group_range, queue_key
 from model.reports import ReportStore, Rows
 from model.stage import StageAgent
 
@@ -84,6 +85,12 @@ class Agency(StageAgent):
         # Idle hours do not bank, but an overdraft (letters sent on receipt) is worked off.
         self.credit = self.credit - used if self.work_waiting else min(self.credit - used, 0.0)
         return done
+
+    def longest_review_wait(self, day: int) -> int:
+        """Days the referral waiting longest for its first review has waited (0 when none waits; urgent referrals,
+        served first of all, are not counted)."""
+        first = self.queue.first_entry(queue_key(REVIEW_OFFSET, 0, 0, self.index), group_range(self.index)[1])
+        return 0 if first is None else day - first
 
     def waiting(self) -> Rows:
         """The rows in this agency's queue, in the order they will be worked."""

@@ -158,6 +158,11 @@ class Ncmec(StageAgent):
     def utilisation(self) -> float:
         return self.used_today / self.budget if self.budget else 0.0
 
+    def longest_wait(self, day: int) -> int:
+        """Days the report waiting longest for an analyst has waited (0 when none waits)."""
+        first = self.queue.first_entry()
+        return 0 if first is None else day - first
+
     def receive(self, rows: Rows, urgent: np.ndarray, known: np.ndarray, viral: np.ndarray, day: int) -> None:
         """A platform's reports of the day, with their urgent, known-hash and viral flags, join the queue (viral
         copies are bundled if bundling is on)."""

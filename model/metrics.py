@@ -32,7 +32,7 @@ class Metric:
 
 
 #: Summary keys that describe the run rather than measure it.
-RUN_KEYS = ("scenario", "seed", "days", "drain_days", "wall_seconds")
+RUN_KEYS = ("scenario", "seed", "days", "drain_days", "longest_wait_growth_queue", "wall_seconds")
 
 _ROUTE = {"us": "US (domestic legal process)", "foreign": "foreign (MLAT or CLOUD Act)"}
 _STAGE = {"ncmec": "waiting at NCMEC or on the way to the agency", "agency_queue": "waiting for an investigator's review",
@@ -62,6 +62,10 @@ def _metrics() -> list[Metric]:
                "US rate of the counted reports created in the first half of the counted period (settling check)"),
         Metric("evidence_lost_rate_us_second_half", "share",
                "US rate of those created in the second half: about the first half's once the run has settled"),
+        Metric("longest_wait_growth_days", "days",
+               "how much the longest wait grew over the counted period in the queue where it grew most (NCMEC's, or a "
+               "US agency's referrals; named in longest_wait_growth_queue): more than 15 days, a queue still filling "
+               "(settling check)"),
         Metric("reports", "reports", "counted reports: created after the warm-up, up to run.days"),
         Metric("referred_us", "reports", "referred to US agencies (ICAC task forces, federal)"),
         Metric("referred_foreign", "reports", "referred to foreign agencies"),

@@ -32,6 +32,7 @@ from model.collector import DailyCollector
 from model.outcomes import US, Outcomes
 from model.params import Scenario
 from model.reports import ReportStore
+from model.settling import GROWTH, GROWTH_QUEUE, LongestWaits, wait_growth
 
 #: The stages, in the order they act each day. A new stage is one agent class, one schema section
 #: and one entry here.
@@ -135,6 +136,9 @@ class RetentionModel(mesa.Model):
             agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
                                  Platform: {"filed": "filed_today", "automated": "automated_today"}})
         self.datacollector.collect(self)
+        #: The longest waits (:meth:`longest_waits`) at the end of the warm-up and of the counted period.
+        self.waits_at_warmup = self.longest_waits() if run.warmup_days == 0 else None
+        self.waits_at_end: LongestWaits | None = None
         self.running = True
 
     # --- the day -----------------------------------------------------------------------------------
@@ -154,6 +158,10 @@ class RetentionModel(mesa.Model):
             out.arrests += self.lab.arrests_today
             out.investigations_us += self.casework.investigations_us_today
         self._record(day, *before)
+        if day == run.warmup_days:
+            self.waits_at_warmup = self.longest_waits()
+        if day == run.days:
+            self.waits_at_end = self.longest_waits()
         self.running = not (day >= run.days and (out.undecided == 0 or self.drain_days >= run.drain_max_days))
 
     @property
@@ -202,6 +210,13 @@ class RetentionModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
+    def longest_waits(self) -> LongestWaits:
+        """Days waited by the report waiting longest for NCMEC's analysts, and by the referral waiting longest for its
+        first review at each US agency (the settling check's queues)."""
+        waits = {"NCMEC": self.ncmec.longest_wait(self.day)}
+        waits.update((a.spec.name, a.longest_review_wait(self.day)) for a in self.us_agencies)
+        return waits
+
     # --- results -----------------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
@@ -212,8 +227,10 @@ class RetentionModel(mesa.Model):
         """
         waiting = self.waiting_cases()
         self.outcomes.censor(self.casework.routes(waiting), self.day - self.store.created[waiting].astype(np.int64))
+        growth = (wait_growth(self.waits_at_warmup, self.waits_at_end) if self.waits_at_end is not None
+                  else {GROWTH: None, GROWTH_QUEUE: None})
         return {"scenario": self.params.name, "seed": self.seed, "days": self.params.run.days,
-                "drain_days": self.drain_days, **self.outcomes.summary(self.day)}
+                "drain_days": self.drain_days, **self.outcomes.summary(self.day), **growth}
 
     def waiting_cases(self) -> np.ndarray:
         """Counted cases needing legal process that still wait for NCMEC, investigators or a judge (a scan of rows)."""

@@ -213,6 +213,12 @@ class PriorityQueue:
         low, high = group_range(group)
         return self._keys[bisect.bisect_left(self._keys, low):bisect.bisect_left(self._keys, high)]
 
+    def first_entry(self, low: int = 0, high: int = 1 << 63) -> int | None:
+        """The earliest entry day of the rows with keys in [low, high) (None when there are none)."""
+        start, end = bisect.bisect_left(self._keys, low), bisect.bisect_left(self._keys, high)
+        firsts = [self._lanes[key].first_entry() for key in self._keys[start:end] if self._lanes[key].chunks]
+        return min(firsts) if firsts else None
+
     def push(self, rows: Rows, keys: np.ndarray | int) -> None:
         """Add rows with their keys (smaller leaves first); `keys` is one per row, or one int for all."""
         if len(rows) == 0:

@@ -172,7 +172,7 @@ def test_runs_whose_counted_halves_differ_are_counted_as_unsettled(capsys):
     assert 0 < expected < 60 and summary["unsettled_runs"] == expected
     assert f"{expected} of 60 runs may not have settled" in summary["headline"]
     show(summary, None)
-    assert f"{expected} runs lost a different share of US evidence in the two halves" in capsys.readouterr().out
+    assert f"{expected} runs may not have settled (the halves of the counted period lost" in capsys.readouterr().out
     assert summarize(run_study("x_platform", samples=30, only=THREE, workers=1, simulate=drafting_only))["unsettled_runs"] == 0
 
 
@@ -210,6 +210,29 @@ def test_draws_that_had_not_settled_are_rerun_with_twice_the_warmup_on_both_side
     assert f"{len(slow)} draws with a run that may not have settled" in summary["headline"]
     assert "were rerun with 730 days of warm-up; none was flagged again." in summary["headline"]
     assert summarize(kept)["unsettled_runs"] == 2 * len(slow) and summarize(kept)["settling"] == []
+
+
+def fills_slowly(scenario: Scenario, seed: int) -> tuple[None, dict]:
+    """A stand-in whose draws with long drafting have a queue still filling after the scenario's own warm-up: the halves
+    agree, but the longest wait grows by 40 days over the counted year; after twice the warm-up it has filled, and
+    the draw loses more."""
+    _, summary = drafting_only(scenario, seed)
+    filling = scenario.law_enforcement.drafting_hours > 9 and scenario.run.warmup_days < 2 * 365
+    rate = summary["evidence_lost_rate_us"] + (0.2 if filling else 0.3)
+    return None, {**summary, "evidence_lost_rate_us": rate, "evidence_lost_rate_us_first_half": rate,
+                  "evidence_lost_rate_us_second_half": rate, "legal_process_needed_us": 20_000,
+                  "longest_wait_growth_days": 40 if filling else 2, "longest_wait_growth_queue": "ICAC overloaded"}
+
+
+def test_draws_with_a_queue_still_filling_are_rerun_even_when_their_halves_agree():
+    kept = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=fills_slowly, settle_rounds=0)
+    study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=fills_slowly)
+    slow = sorted(int(p) for p in kept.runs["a"].loc[kept.runs["a"]["law_enforcement.drafting_hours"] > 9, "point"])
+    assert 0 < len(slow) < 30 and summarize(kept)["unsettled_runs"] == 2 * len(slow)
+    assert [(r.points, r.unsettled_runs) for r in study.settling] == [(slow, 2 * len(slow))]
+    rose = study.points["rate_us_a"] - kept.points["rate_us_a"]
+    assert np.allclose(rose[slow], 0.1) and np.allclose(rose.drop(slow), 0.0)
+    assert summarize(study)["unsettled_runs"] == 0
 
 
 def test_each_round_of_reruns_doubles_the_warmup_again_for_the_draws_still_flagged(capsys):

@@ -11,7 +11,7 @@ import pandas as pd
 from dashboards.report.result_figures import value_of
 from dashboards.report.style import FOREIGN_RATE, POOLED_RATE, US_RATE, WINDOW, is_share, label
 from model.metrics import format_metric
-from model.settling import drift
+from model.settling import drift, filling
 
 
 def compare_headline(payload: Mapping[str, Any]) -> str:
@@ -51,11 +51,15 @@ def run_headline(name: str, summary: Mapping[str, Any]) -> str:
     text = f"{name}: evidence lost, US cases {part('us')}; foreign cases (MLAT) {part('foreign')}."
     if summary.get("undecided"):
         text += f" {summary['undecided']:,} counted reports were still undecided (overload)."
-    found = drift([summary])
+    found, growing = drift([summary]), filling([summary])
+    signs = []
     if found is not None and found.unsettled:
-        text += (f" Not settled: the US loss {found.direction} from "
-                 f"{100 * found.first:.1f}% to {100 * found.second:.1f}% between the halves of the counted period "
-                 "(docs/ODD.md, warm-up).")
+        signs.append(f"the US loss {found.direction} from {100 * found.first:.1f}% to {100 * found.second:.1f}% between "
+                     "the halves of the counted period")
+    if growing is not None and growing.noted:
+        signs.append(growing.text())
+    if signs:
+        text += f" Not settled: {'; '.join(signs)} (docs/ODD.md, warm-up)."
     return text
 
 

@@ -25,9 +25,13 @@ from model.console import (
     overrides_from,
     print_table,
 )
-from model.settling import SETTLING_Z
+from model.settling import FILLING_DAYS, SETTLING_Z
 from model.uncertainty.calibrated import published_text
 from model.uncertainty.settle import MAX_SETTLE_ROUNDS, SETTLE_ROUNDS, warmup_text
+
+#: How a run that may not have settled is recognised, in words.
+UNSETTLED_SIGNS = (f"the halves of the counted period lost shares of US evidence more than {SETTLING_Z:g} standard errors "
+                   f"apart, or the longest wait in a queue grew by more than {FILLING_DAYS} days")
 
 DESCRIPTION = """How sure is the answer? Draw N points over the plausible ranges of every parameter that has one
 (`tipline params` shows them; most are assumptions), run A and B at each point on the same seeds (common
@@ -47,8 +51,9 @@ random numbers, the same at every point), and report:
 
 With one scenario, B is A under the other retention rule (as in compare). Parameters in which A and B
 differ are held at each side's value (unless their range scales with the value). Draws with a run whose
-queues may not have settled (the two halves of its counted period lost different shares of US evidence)
-are rerun on both sides with the warm-up doubled, and the reruns replace them (--settle-rounds). DIR holds
+queues may not have settled (the two halves of its counted period lost different shares of US evidence,
+or the longest wait in NCMEC's queue or a US agency's referrals grew by more than 15 days) are rerun on
+both sides with the warm-up doubled, and the reruns replace them (--settle-rounds). DIR holds
 summary.json and resumable sweep stores, a/ and b/ (tipline analyze works on each), and a-settle1/ and
 b-settle1/ for the reruns; --resume continues after an interruption."""
 
@@ -147,17 +152,15 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
         print(f"{summary['undecided_runs']} runs ended their drain with counted reports still undecided (overloaded "
               "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
     for r in summary.get("settling") or []:
-        print(f"Settling, round {r['round']}: {r['unsettled_runs']} runs lost a different share of US evidence in the two "
-              f"halves of the counted period (more than {SETTLING_Z:g} standard errors apart): their queues may not have "
-              f"settled. Both sides of their {len(r['points'])} draws were rerun with {warmup_text(r['warmup_days'])} "
+        print(f"Settling, round {r['round']}: {r['unsettled_runs']} runs may not have settled ({UNSETTLED_SIGNS}). "
+              f" Both sides of their {len(r['points'])} draws were rerun with {warmup_text(r['warmup_days'])} "
               f"days of warm-up (DIR/a-settle{r['round']}, b-settle{r['round']}); those runs replace them.")
     if summary.get("settling_note"):
         print(f"Settling: {summary['settling_note']}")
     if summary.get("unsettled_runs"):
-        print(f"{summary['unsettled_runs']} runs lost a different share of US evidence in the two halves of the counted "
-              f"period (more than {SETTLING_Z:g} standard errors apart; the sweeps' evidence_lost_rate_us_first_half and "
-              "_second_half columns): their queues may not have settled, and their rates may be understated; "
-              "--settle-rounds reruns them with longer warm-ups (docs/ODD.md, warm-up)")
+        print(f"{summary['unsettled_runs']} runs may not have settled ({UNSETTLED_SIGNS}; the sweeps' "
+              "evidence_lost_rate_us_first_half, _second_half and longest_wait_growth_days columns): their rates may be "
+              "understated; --settle-rounds reruns them with longer warm-ups (docs/ODD.md, warm-up)")
     if out is not None:
         settled = "".join(f", {out / f'a-settle{r["round"]}'}, {out / f'b-settle{r["round"]}'}"
                           for r in summary.get("settling") or [])
@@ -221,7 +224,8 @@ def register(commands: Any) -> None:
                           "national scenarios")
     unc.add_argument("--settle-rounds", type=int, default=SETTLE_ROUNDS, metavar="R",
                      help=f"rerun the draws with a run whose queues may not have settled (its counted period's halves "
-                          f"lost different shares of US evidence), both sides, with the warm-up doubled; R rounds, "
+                          f"lost different shares of US evidence, or a queue's longest wait grew by more than "
+                          f"{FILLING_DAYS} days), both sides, with the warm-up doubled; R rounds, "
                           f"each doubling it again for the draws still flagged (default {SETTLE_ROUNDS}; 0 to "
                           f"{MAX_SETTLE_ROUNDS}; 0: keep them as they are)")
     unc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter of A and B")

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import settling
 from model.params import Scenario
 from model.scenarios import scenario_with
-from model.settling import FIRST, SECOND, drift
+from model.settling import FIRST, GROWTH, GROWTH_QUEUE, SECOND
 
 #: Rounds of reruns a study makes by default (each doubles the warm-up of the points still flagged).
 SETTLE_ROUNDS = 1
@@ -34,6 +35,8 @@ SETTLE_ROUNDS = 1
 MAX_SETTLE_ROUNDS = 4
 #: The largest share of a study's draws rerun alone; beyond it the warm-up is short for the whole study.
 MAX_RERUN_SHARE = 0.25
+#: The summary keys the checks read.
+CHECKED = (FIRST, SECOND, "legal_process_needed_us", GROWTH, GROWTH_QUEUE)
 #: The column that says which round a run comes from (0: the study's own runs).
 ROUND_COLUMN = "settle_round"
 
@@ -65,10 +68,10 @@ def warmup_text(days: Mapping[str, int]) -> str:
 
 
 def is_unsettled(row: Mapping[str, object]) -> bool:
-    """Whether one run's halves differ beyond chance (False when the run has no halves, e.g. a failed run)."""
-    values = {k: (None if pd.isna(row.get(k)) else row.get(k)) for k in (FIRST, SECOND, "legal_process_needed_us")}
-    found = drift([values])
-    return bool(found and found.unsettled)
+    """Whether one run's halves differ beyond chance or a queue was still filling (:func:`model.settling.is_unsettled`;
+    False when the run has neither check, e.g. a failed run)."""
+    values = {k: (None if pd.isna(row.get(k)) else row.get(k)) for k in CHECKED}
+    return settling.is_unsettled([values])
 
 
 def unsettled_runs(frames: Iterable[pd.DataFrame]) -> int:
@@ -83,7 +86,7 @@ def unsettled(frames: Iterable[pd.DataFrame]) -> tuple[list[int], int]:
 
 
 def _flagged(frame: pd.DataFrame) -> pd.DataFrame:
-    if not {FIRST, SECOND, "legal_process_needed_us"} <= set(frame.columns):
+    if not set(CHECKED) & set(frame.columns):
         return frame.iloc[:0]
     return frame[[is_unsettled(row) for row in frame.to_dict("records")]]
 

@@ -156,14 +156,15 @@ def _settling_sentence(summary: dict[str, Any]) -> str:
     unsettled = summary.get("unsettled_runs") or 0
     their, losses = ("its", "its loss") if unsettled == 1 else ("their", "their losses")
     still = (f"{unsettled} of {summary['runs']:,} runs may not have settled (the halves of {their} counted period lost "
-             f"different shares of US evidence): {losses} may be understated.")
+             f"different shares of US evidence, or a queue was still filling): {losses} may be understated.")
     if summary.get("settling_note"):
         still += " Too many to rerun alone: the warm-up looks short for the whole study."
     if not rounds:
         return f" {still}" if unsettled else ""
     warmups = " and then ".join(warmup_text(r["warmup_days"]) for r in rounds)
     rerun = (f" {len(rounds[0]['points'])} draws with a run that may not have settled (the halves of its counted period "
-             f"lost different shares of US evidence) were rerun with {warmups} days of warm-up")
+             f"lost different shares of US evidence, or a queue was still filling) were rerun with {warmups} days of "
+             "warm-up")
     return f"{rerun}; {still}" if unsettled else f"{rerun}; none was flagged again."
 
 
