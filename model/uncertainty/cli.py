@@ -153,7 +153,7 @@ def _print(summary: dict[str, Any], out: Path | None) -> None:
               "draws): their rates leave those reports out; raise run.drain_max_days (the sweeps' undecided column)")
     for r in summary.get("settling") or []:
         print(f"Settling, round {r['round']}: {r['unsettled_runs']} runs may not have settled ({UNSETTLED_SIGNS}). "
-              f" Both sides of their {len(r['points'])} draws were rerun with {warmup_text(r['warmup_days'])} "
+              f"Both sides of their {len(r['points'])} draws were rerun with {warmup_text(r['warmup_days'])} "
               f"days of warm-up (DIR/a-settle{r['round']}, b-settle{r['round']}); those runs replace them.")
     if summary.get("settling_note"):
         print(f"Settling: {summary['settling_note']}")
