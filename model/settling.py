@@ -18,9 +18,8 @@ its load gains a few weeks of backlog a year, and its referrals lose more only o
 deadline. So a run also reports how much the longest wait grew over the counted period in NCMEC's queue and
 in each US agency's referrals (``longest_wait_growth_days``, the queue in ``longest_wait_growth_queue``). A
 settled queue's longest wait stays put, whether short or held at the backlog limit; one still filling gains
-about (offered load - 1) days a day until it reaches that limit. Growth beyond :data:`FILLING_DAYS` is flagged
-too: a study reruns such draws at :data:`FILLING_DAYS`, a single run is told at :data:`NOTE_FILLING_DAYS`
-(docs/ODD.md, "How much the check misses").
+about (offered load - 1) days a day until it reaches that limit. A study reruns draws whose growth exceeds
+:data:`FILLING_DAYS`; a single run is told beyond :data:`NOTE_FILLING_DAYS` (docs/ODD.md, "The second check").
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Rerunning the draws that had not settled, with a longer warm-up.
 
-Each run checks whether its queues had settled before it counted (:mod:`model.settling`: the US loss of the
-two halves of the counted period). A draw whose queues were still filling loses more than its run shows, so a
-study that kept such runs would understate the upper tail of the answer. After both sides have run, a study
-reruns every point with a flagged run (on either side, in any replication; both sides and every replication
-again, so that the difference stays paired) with the warm-up doubled and the counted days kept, and uses the
-reruns for those points. Each round doubles the warm-up again for the points still flagged.
+Each run checks whether its queues had settled before it counted (:mod:`model.settling`: the US loss of the two
+halves of the counted period, and the growth of each queue's longest wait over it). A draw whose queues were
+still filling loses more than its run shows, so a study that kept such runs would understate the upper tail of
+the answer. After both sides have run, a study reruns every point with a flagged run (on either side, in any
+replication; both sides and every replication again, so that the difference stays paired) with the warm-up
+doubled and the counted days kept, and uses the reruns for those points. Each round doubles the warm-up again
+for the points still flagged.
 
 A flag can also be chance (overloaded runs' outcomes move together with their queues): rerunning such a draw
 gives another run of the same draw, so the answer is not biased by rerunning it. When many draws are flagged
