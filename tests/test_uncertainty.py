@@ -259,14 +259,14 @@ def test_when_many_draws_had_not_settled_none_is_rerun_and_the_study_says_to_len
     """Flagged draws rerun alone would be counted after a longer warm-up than those that escaped the flag by chance."""
     def most_still_filling(scenario: Scenario, seed: int) -> tuple[None, dict]:
         _, summary = drafting_only(scenario, seed)
-        halves = (0.3, 0.4) if scenario.law_enforcement.drafting_hours > 4 else (0.35, 0.35)
+        halves = (0.3, 0.4) if scenario.law_enforcement.drafting_hours > 3 else (0.35, 0.35)
         return None, {**summary, "evidence_lost_rate_us_first_half": halves[0],
                       "evidence_lost_rate_us_second_half": halves[1], "legal_process_needed_us": 20_000}
 
     study = run_study("x_platform", samples=30, only=THREE, workers=1, simulate=most_still_filling)
-    flagged = int((study.runs["a"]["law_enforcement.drafting_hours"] > 4).sum())
-    assert flagged > 0.25 * 30 and study.settling == [] and "settle_round" not in study.runs["a"]
-    assert study.settling_note.startswith(f"{flagged} of 30 draws had a run that may not have settled, more than 25%")
+    flagged = int((study.runs["a"]["law_enforcement.drafting_hours"] > 3).sum())
+    assert flagged > 0.5 * 30 and study.settling == [] and "settle_round" not in study.runs["a"]
+    assert study.settling_note.startswith(f"{flagged} of 30 draws had a run that may not have settled, more than 50%")
     assert study.settling_note.endswith("--set run.warmup_days=730 --days 1095")   # x_platform counts 365 days
     summary = summarize(study)
     assert summary["unsettled_runs"] == 2 * flagged and "the warm-up looks short for the whole study" in summary["headline"]
