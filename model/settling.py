@@ -37,8 +37,10 @@ FIRST, SECOND = "evidence_lost_rate_us_first_half", "evidence_lost_rate_us_secon
 
 #: Days the longest wait of a queue may grow over the counted period before a study reruns the run's draw with a
 #: longer warm-up (:mod:`model.uncertainty.settle`). Measured on the 256 draws of ``tipline uncertainty
-#: x_platform``: settled agencies' longest waits moved by at most 11 days over the counted year (95% within 6),
-#: while in 19 of the 20 draws whose loss rose with a longer warm-up one agency's grew by 18-81 days (docs/ODD.md).
+#: x_platform``: agencies with hours to spare (under 98% used) in draws whose loss did not move changed their longest
+#: wait by at most 11 days over the counted year (99% within 6), while in 19 of the 20 draws whose loss rose with a
+#: longer warm-up one agency's grew by 18-81 days; 21 other draws are flagged too, queues filling (by up to 85 days)
+#: where their waits no longer change the loss (docs/ODD.md).
 FILLING_DAYS = 15
 #: Growth (days) beyond which a single run is told its queues may still be filling. Higher than the study's screen:
 #: a queue can fill where its waits no longer change the loss (``x_platform``'s most overloaded stratum gains
