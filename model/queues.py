@@ -210,13 +210,15 @@ class PriorityQueue:
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
     def _keys_of(self, group: int | None) -> list[int]:
-        low, high = group_range(group)
+        return self._keys_between(*group_range(group))
+
+    def _keys_between(self, low: int, high: int) -> list[int]:
+        """The lane keys in [low, high), in order."""
         return self._keys[bisect.bisect_left(self._keys, low):bisect.bisect_left(self._keys, high)]
 
     def first_entry(self, low: int = 0, high: int = 1 << 63) -> int | None:
         """The earliest entry day of the rows with keys in [low, high) (None when there are none)."""
-        start, end = bisect.bisect_left(self._keys, low), bisect.bisect_left(self._keys, high)
-        firsts = [self._lanes[key].first_entry() for key in self._keys[start:end] if self._lanes[key].chunks]
+        firsts = [self._lanes[key].first_entry() for key in self._keys_between(low, high) if self._lanes[key].chunks]
         return min(firsts) if firsts else None
 
     def push(self, rows: Rows, keys: np.ndarray | int) -> None:
@@ -365,10 +367,8 @@ class PriorityQueue:
     def demote(self, tier: int, below_order: int, to_tier: int, group: int = 0) -> None:
         """Move rows of `tier` (in `group`) whose order is below `below_order` to `to_tier` (order 0), keeping
         their entry days: rows whose deadline passed go behind those that can still be saved."""
-        start = bisect.bisect_left(self._keys, queue_key(tier, 0, 0, group))
-        end = bisect.bisect_left(self._keys, queue_key(tier, below_order, 0, group))
         moved = []
-        for key in self._keys[start:end]:
+        for key in self._keys_between(queue_key(tier, 0, 0, group), queue_key(tier, below_order, 0, group)):
             lane = self._lanes[key]
             if lane.chunks:
                 rows, entries = lane.front()
