@@ -10,17 +10,25 @@ The Python API in one place::
     table = compare("baseline_90day", "report_act_1yr", replications=5)
 """
 
-from model.model import RetentionModel, run
-from model.params import Scenario
-from model.scenarios import ScenarioError, load_scenario
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # what type checkers and editors see; at run time each name is imported on first use (below)
+    from model.experiments import compare
+    from model.model import RetentionModel, run
+    from model.params import Scenario
+    from model.scenarios import ScenarioError, load_scenario
 
 __version__ = "0.2.0"
 
 __all__ = ["RetentionModel", "Scenario", "ScenarioError", "__version__", "compare", "load_scenario", "run"]
 
 
-def __getattr__(name: str):  # compare lives in experiments, loaded on first use
-    if name == "compare":
-        from model.experiments import compare
-        return compare
-    raise AttributeError(name)
+def __getattr__(name: str):
+    """The API's names, imported on first use, so that ``tipline --help`` and the command's other small uses do not
+    wait for Mesa, pandas and SciPy (about 2 s)."""
+    if name not in __all__:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    from model import experiments, params, scenarios
+    from model import model as simulation
+
+    return getattr(next(m for m in (simulation, params, scenarios, experiments) if hasattr(m, name)), name)

@@ -23,9 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from model.agents import Platform
 from model.console import add_set_option, print_table
-from model.model import run
 from model.params import Scenario
 from model.scenarios import load_scenario
 
@@ -106,6 +104,9 @@ def measure(scenario: Scenario, seed: int | None = None) -> dict[str, Any]:
     Flows come from the daily series (``model.timeseries()``) and the platforms' agent-type
     series, restricted to the days after warm-up.
     """
+    from model.agents import Platform  # the model, loaded on first use: ``tipline --help`` needs none of it
+    from model.model import run
+
     model, summary = run(scenario, seed)
     warmup, days = scenario.run.warmup_days, scenario.run.days
     years = (days - warmup) / 365

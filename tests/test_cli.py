@@ -208,6 +208,39 @@ def test_compare_warns_when_a_and_b_differ_beyond_policy(capsys):
     assert "warning: A and B differ in 1 keys that are not policy or staffing (platforms[X].reports_per_day)" in err
 
 
+#: Libraries the command's help must not wait for (together about 2 s of a 2.7 s ``tipline --help`` before 0.2.1).
+HEAVY = ("mesa", "pandas", "scipy", "pyarrow", "solara", "dask")
+
+
+def test_help_answers_without_loading_the_model_or_the_data_libraries():
+    code = (
+        "import sys\n"
+        "from model.cli import build_parser, main\n"
+        "commands = [[]] + [[name] for name in build_parser()._subparsers._group_actions[0].choices]\n"
+        "for command in commands:\n"
+        "    try:\n"
+        "        main([*command, '--help'])\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code == 0, command\n"
+        f"print(len(commands), sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, loaded = result.stderr.strip().split(" ", 1)
+    assert int(count) >= 10 and loaded == "[]"
+
+
+def test_the_python_api_still_offers_every_name_it_documents():
+    import model
+    import model.sweeps
+    import model.uncertainty
+
+    for package in (model, model.sweeps, model.uncertainty):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        model.nothing  # noqa: B018
+
+
 def test_compare_help_shows_a_single_percent_sign():
     result = tipline("compare", "--help")
     assert "95% confidence interval" in result.stdout and "%%" not in result.stdout

@@ -13,7 +13,19 @@ numbers), :mod:`~model.uncertainty.settle` (rerunning the draws that had not set
 (``summary.json`` and the headline), :mod:`~model.uncertainty.cli` (the command).
 """
 
-from model.uncertainty.study import Study, run_study
-from model.uncertainty.summary import summarize, write_summary
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # as in model: for type checkers; imported on first use at run time
+    from model.uncertainty.study import Study, run_study
+    from model.uncertainty.summary import summarize, write_summary
 
 __all__ = ["Study", "run_study", "summarize", "write_summary"]
+
+
+def __getattr__(name: str):
+    """The API's names, imported on first use (as in :mod:`model`)."""
+    if name not in __all__:
+        raise AttributeError(f"module 'model.uncertainty' has no attribute {name!r}")
+    from model.uncertainty import study, summary
+
+    return getattr(next(m for m in (study, summary) if hasattr(m, name)), name)

@@ -14,12 +14,14 @@ the targets its runs measure, and the block says which were left out.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.calibration import REGIMES, TARGETS, Target
-from model.uncertainty.study import Study
+
+if TYPE_CHECKING:
+    from model.uncertainty.study import Study
 
 #: The calibration targets a study can condition on, in order: run summary key -> (target key, short name).
 MEASURABLE = {"referred_us": ("referred_us", "US referrals"), "investigations_us": ("investigations", "ICAC investigations"),

@@ -27,7 +27,7 @@ from model.console import (
 )
 from model.settling import FILLING_DAYS, SETTLING_Z
 from model.uncertainty.calibrated import published_text
-from model.uncertainty.settle import MAX_SETTLE_ROUNDS, SETTLE_ROUNDS, warmup_text
+from model.uncertainty.options import DEFAULT_CONDITION, MAX_SETTLE_ROUNDS, SETTLE_ROUNDS
 
 #: How a run that may not have settled is recognised, in words.
 UNSETTLED_SIGNS = (f"the halves of the counted period lost shares of US evidence more than {SETTLING_Z:g} standard errors "
@@ -79,7 +79,6 @@ def _as_typed(exc: ValidationError) -> str:
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from model.executors import EXIT_TERMINATED, Terminated
     from model.uncertainty import run_study, summarize, write_summary
-    from model.uncertainty.discovery import DEFAULT_CONDITION
 
     if args.samples < 2:
         raise BadInput(f"-n {args.samples}: must be at least 2")
@@ -124,6 +123,8 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def _print(summary: dict[str, Any], out: Path | None) -> None:
+    from model.uncertainty.settle import warmup_text
+
     print(summary["headline"] + "\n")
     print_table(_outcome_rows(summary, (("rate_us_a", f"US lost, A = {summary['a']}"),
                                         ("rate_us_b", f"US lost, B = {summary['b']}"),
@@ -194,7 +195,6 @@ def _outcome_rows(distributions: dict[str, Any], labels: tuple[tuple[str, str], 
 
 def register(commands: Any) -> None:
     """Add ``uncertainty`` to the ``tipline`` subcommands."""
-    from model.uncertainty.discovery import DEFAULT_CONDITION
 
     unc = commands.add_parser("uncertainty", help="the answer over the plausible values of the assumptions: its "
                               "range, what drives it, where a condition holds", description=DESCRIPTION,

@@ -21,16 +21,16 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from model.uncertainty.assumptions import Assumption
+if TYPE_CHECKING:
+    from model.uncertainty.assumptions import Assumption
 
 #: ``rate_us_b>0.10``: an outcome of the study, a comparison and a number (shares as fractions).
 CONDITION = re.compile(r"^\s*(?P<outcome>[a-z_]+)\s*(?P<op>[<>])\s*(?P<value>[-+0-9.eE]+)\s*$")
-DEFAULT_CONDITION = "rate_us_b>0.10"
 #: PRIM peels at most this many assumptions: those with the largest partial rank correlation with the outcome.
 MAX_DIMENSIONS = 6
 #: A box limit is reported only if PRIM's quasi-p-value (a one-sided binomial test of the limit) is below this.

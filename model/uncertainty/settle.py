@@ -30,12 +30,6 @@ from model.params import Scenario
 from model.scenarios import scenario_with
 from model.settling import FIRST, GROWTH, GROWTH_QUEUE, SECOND
 
-#: Rounds of reruns a study makes by default (each doubles the warm-up of the points still flagged). Two: on the
-#: `x_platform -n 256` study 12 of the 43 draws rerun once are still filling after twice the warm-up, none after four
-#: times (docs/ODD.md, "The second check"); a round with nothing flagged costs nothing.
-SETTLE_ROUNDS = 2
-#: The most rounds a study may ask for (4: the warm-up 16 times as long).
-MAX_SETTLE_ROUNDS = 4
 #: The largest share of a study's draws rerun alone; beyond it the warm-up is short for the whole study. A half: a
 #: study at a 30-day warm-up flagged 10 of its 16 draws, and rerunning them alone distorted the drivers (an input that
 #: cannot act got a partial rank correlation of 0.56) because unsettled draws escaped the halves' check by chance;

@@ -24,9 +24,9 @@ from model.scenarios import scenario_with
 from model.sweeps import Design, SweepSpec, run_sweep
 from model.sweeps.runs import Simulate
 from model.uncertainty.assumptions import Assumption, Setting, choose, design_points, unit_points
+from model.uncertainty.options import SETTLE_ROUNDS
 from model.uncertainty.settle import (
     MAX_RERUN_SHARE,
-    SETTLE_ROUNDS,
     SettleRound,
     longer_warmup,
     replace_points,

@@ -14,8 +14,9 @@ import pandas as pd
 from model.atomic import write_file
 from model.uncertainty.assumptions import describe, value_at
 from model.uncertainty.calibrated import check, published_text
-from model.uncertainty.discovery import DEFAULT_CONDITION, MAX_DIMENSIONS, Condition, discover
+from model.uncertainty.discovery import MAX_DIMENSIONS, Condition, discover
 from model.uncertainty.drivers import rank_drivers
+from model.uncertainty.options import DEFAULT_CONDITION
 from model.uncertainty.settle import warmup_text
 from model.uncertainty.study import OUTCOMES, Study, summary_counts
 
