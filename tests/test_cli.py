@@ -208,7 +208,7 @@ def test_compare_warns_when_a_and_b_differ_beyond_policy(capsys):
     assert "warning: A and B differ in 1 keys that are not policy or staffing (platforms[X].reports_per_day)" in err
 
 
-#: Libraries the command's help must not wait for (together about 2 s of a 2.7 s ``tipline --help`` before 0.2.1).
+#: Libraries the command's help must not wait for (together about 2 s of a 2.7 s ``tipline --help`` until 2026-11-27).
 HEAVY = ("mesa", "pandas", "scipy", "pyarrow", "solara", "dask")
 
 

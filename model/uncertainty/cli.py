@@ -195,7 +195,6 @@ def _outcome_rows(distributions: dict[str, Any], labels: tuple[tuple[str, str], 
 
 def register(commands: Any) -> None:
     """Add ``uncertainty`` to the ``tipline`` subcommands."""
-
     unc = commands.add_parser("uncertainty", help="the answer over the plausible values of the assumptions: its "
                               "range, what drives it, where a condition holds", description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
