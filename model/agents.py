@@ -219,11 +219,11 @@ class ForensicLab(StageAgent):
     """The digital-forensic lab: examines arrest-bound cases in arrival order within its daily capacity,
     then the arrest follows after its delay."""
 
-    def __init__(self, model: mesa.Model, scenario: Scenario, store: ReportStore, rules: CaseRules) -> None:
+    def __init__(self, model: mesa.Model, scenario: Scenario, store: ReportStore) -> None:
         super().__init__(model)
         ds = scenario.downstream
         self.exams_per_day, self.exams_per_case = ds.forensic_exams_per_day, ds.exams_per_case
-        self.store, self.rules = store, rules
+        self.store = store
         self.queue = PriorityQueue()
         self.to_arrest = Calendar()
         self.credit = 0.0
@@ -236,7 +236,7 @@ class ForensicLab(StageAgent):
         self.credit += self.exams_per_day
         rows = self.queue.pop(int(self.credit // self.exams_per_case))
         self.credit = self.credit - len(rows) * self.exams_per_case if len(self.queue) else 0.0
-        self.to_arrest.schedule(rows, day + self.rules.arrest_days(self.store, rows))
+        self.to_arrest.schedule(rows, day + self.store.arrest_days[rows])
         arrested = self.to_arrest.pop(day)
         self.arrests_today = len(arrested)
         self.store.release(arrested)

@@ -4,7 +4,7 @@ A case is an actionable referral. When a platform files it, :meth:`CaseRules.wri
 (:class:`model.draws.CaseDraws`) into columns of the report store: whether it needs legal process on
 the platform, gets a 2703(f) letter, needs a Wilson/Maher warrant, must identify the suspect before
 the content warrant, has an IP lead; its work
-multiplier; and the waits that need no investigator time (the judge's, the approval, MLAT or CLOUD
+multiplier; and the waits that need no investigator time, in days (the judge's, the approval, MLAT or CLOUD
 Act, the platform's answer, the subpoenas' answers, the arrest). Investigator time is spent later, by
 the agency, in hours.
 """
@@ -82,7 +82,8 @@ class CaseRules:
               platform: int) -> None:
         """Write the case columns of `rows` (cases, in the order of `draws`) routed to `route` (US or FOREIGN).
 
-        The waits are kept as their standard normals and turned into days when the case gets there.
+        The waits are turned into whole days now, from the case's standard normals and the scenario's
+        medians and sigmas; the stages read them when the case gets there.
         """
         urgent = store.urgent[rows]
         us = route == US
@@ -99,29 +100,10 @@ class CaseRules:
                                               PATH_MLAT))
         path[urgent] = PATH_EMERGENCY
         store.path[rows] = path
-        store.z_warrant[rows] = draws.warrant
-        store.z_identification[rows] = draws.identification
-        store.z_process[rows] = draws.process
-        store.z_response[rows] = draws.response
-        store.z_arrest[rows] = draws.arrest_delay
-
-    # --- the waits, in whole days, of cases that get there ----------------------------------------
-
-    def warrant_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
-        return lognormal_days(self.warrant_median, self.warrant_sigma, store.z_warrant[rows])
-
-    def identification_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
-        return lognormal_days(self.identification_median, self.identification_sigma, store.z_identification[rows])
-
-    def process_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
-        """Approval (US), MLAT or CLOUD Act (foreign), or the emergency request's answer."""
-        path = store.path[rows]
-        return lognormal_days(self.path_median[path], self.path_sigma[path], store.z_process[rows])
-
-    def response_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
-        """The platform's answer to served legal process."""
-        platform = store.platform[rows]
-        return lognormal_days(self.response_median[platform], self.response_sigma[platform], store.z_response[rows])
-
-    def arrest_days(self, store: ReportStore, rows: Rows) -> np.ndarray:
-        return lognormal_days(self.arrest_median, self.arrest_sigma, store.z_arrest[rows])
+        store.warrant_days[rows] = lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant)
+        store.identification_days[rows] = lognormal_days(self.identification_median, self.identification_sigma,
+                                                         draws.identification)
+        store.process_days[rows] = lognormal_days(self.path_median[path], self.path_sigma[path], draws.process)
+        store.response_days[rows] = lognormal_days(self.response_median[platform], self.response_sigma[platform],
+                                                   draws.response)
+        store.arrest_days[rows] = lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay)

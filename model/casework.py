@@ -29,7 +29,7 @@ import numpy as np
 
 from model.agency import Agency
 from model.calendars import Calendar
-from model.cases import CaseRules, Step
+from model.cases import Step
 from model.outcomes import FOREIGN, US, Outcomes, Stage, route_counts
 from model.params import Scenario
 from model.policies import REVIEW_OFFSET, demote_expired, enqueue
@@ -43,8 +43,8 @@ STAGE_OF_STEP = np.array([Stage.AGENCY_QUEUE, Stage.WARRANT, Stage.IDENTIFICATIO
 class Casework:
     """Arrivals, the consequences of finished steps, and service, for every agency (see module doc)."""
 
-    def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object, rules: CaseRules) -> None:
-        self.store, self.outcomes, self.lab, self.rules = store, outcomes, lab, rules
+    def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object) -> None:
+        self.store, self.outcomes, self.lab = store, outcomes, lab
         police, retention = scenario.law_enforcement, scenario.retention
         self.hours = police
         #: Investigator hours of each step (review is priced separately), by Step.
@@ -233,7 +233,7 @@ class Casework:
         """The warrant goes to the judge; when signed, the case comes back to identify the suspect or draft."""
         store = self.store
         store.step[rows] = np.where(store.identify[rows], Step.IDENTIFY, Step.DRAFT)
-        self.inbox.schedule(rows, day + np.maximum(self.rules.warrant_days(store, rows), 1))
+        self.inbox.schedule(rows, day + np.maximum(store.warrant_days[rows], 1))
 
     def _identification_drafted(self, rows: Rows, day: int) -> None:
         """The subpoenas go out (the ISP's with the report's IP address, today); the case comes back with
@@ -242,7 +242,7 @@ class Casework:
         log_age = day - store.created[rows] + isp.upload_to_report_days
         self._check_isp_logs(rows, log_age)
         store.step[rows] = Step.DRAFT
-        self.inbox.schedule(rows, day + np.maximum(self.rules.identification_days(store, rows), 1))
+        self.inbox.schedule(rows, day + np.maximum(store.identification_days[rows], 1))
 
     def _schedule_service(self, rows: Rows, day: int) -> None:
         """Drafted legal process waits for its approval (MLAT, an emergency request for its answer).
@@ -252,7 +252,7 @@ class Casework:
         if len(rows) == 0:
             return
         store = self.store
-        due = day + self.rules.process_days(store, rows)
+        due = day + store.process_days[rows]
         is_counted = store.counted[rows]
         counted = rows.compress(is_counted)
         self.outcomes.schedule(self.routes(counted), store.stage[counted].astype(np.int64),
@@ -277,7 +277,7 @@ class Casework:
         store.release(rows.compress(route == FOREIGN))
         rows = rows.compress(route == US)
         in_time = day <= store.deadline[rows]
-        response = self.rules.response_days(store, rows)
+        response = store.response_days[rows]
         store.evidence_missing[rows] |= ~in_time
         later = in_time & ~store.identify[rows]  # the ISP subpoena follows the platform's answer
         log_age = day + response[later] + isp.subpoena_days - store.created[rows[later]] + isp.upload_to_report_days

@@ -115,8 +115,8 @@ class RetentionModel(mesa.Model):
         self.outcomes = Outcomes(horizon=run.days + run.drain_max_days + _longest_hold(params) + 1,
                                  n_platforms=len(params.platforms), split_day=split_day(run.warmup_days, run.days))
         rules = CaseRules.from_scenario(params)
-        self.lab = ForensicLab(self, params, self.store, rules)
-        self.casework = Casework(params, self.store, self.outcomes, self.lab, rules)
+        self.lab = ForensicLab(self, params, self.store)
+        self.casework = Casework(params, self.store, self.outcomes, self.lab)
         police = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
         self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, police.investigators),

@@ -50,12 +50,12 @@ class ReportStore:
     work: Annotated[np.ndarray, np.float32]  # investigator hours of that step
     work_factor: Annotated[np.ndarray, np.float32]  # the case's hours multiplier (mean 1)
     path: Annotated[np.ndarray, np.uint8]  # legal-process path: US approval, MLAT, CLOUD Act, emergency (cases.PATH_*)
-    # Standard normals of the case's waits, turned into days (cases.CaseRules) when the case gets there:
-    z_warrant: Annotated[np.ndarray, np.float32]  # the judge's wait for the Wilson warrant
-    z_identification: Annotated[np.ndarray, np.float32]  # the identification subpoenas' answers
-    z_process: Annotated[np.ndarray, np.float32]  # approval (US), MLAT / CLOUD Act (foreign), emergency
-    z_response: Annotated[np.ndarray, np.float32]  # the platform's answer to served legal process
-    z_arrest: Annotated[np.ndarray, np.float32]  # forensic exam -> arrest
+    # The case's waits in whole days (cases.CaseRules), fixed when it is filed and used when it gets there:
+    warrant_days: Annotated[np.ndarray, np.int32]  # the judge's wait for the Wilson warrant
+    identification_days: Annotated[np.ndarray, np.int32]  # the identification subpoenas' answers
+    process_days: Annotated[np.ndarray, np.int32]  # approval (US), MLAT / CLOUD Act (foreign), emergency
+    response_days: Annotated[np.ndarray, np.int32]  # the platform's answer to served legal process
+    arrest_days: Annotated[np.ndarray, np.int32]  # forensic exam -> arrest
     evidence_missing: Annotated[np.ndarray, bool]  # platform content expired or ISP logs lost (weaker follow-up)
     arrest_draw: Annotated[np.ndarray, np.float32]  # uniform compared with the arrest probability
 

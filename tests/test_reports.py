@@ -337,7 +337,7 @@ class TestCalendarItems:
 def test_store_columns_are_declared_once_with_their_dtypes():
     from model.reports import COLUMNS
     store = ReportStore(capacity=16)
-    assert {"created", "deadline", "quality", "step", "work", "z_identification"} <= set(COLUMNS)
+    assert {"created", "deadline", "quality", "step", "work", "identification_days"} <= set(COLUMNS)
     for name, dtype in COLUMNS.items():
         assert getattr(store, name).dtype == dtype and len(getattr(store, name)) == store.capacity
     store.allocate(40)
