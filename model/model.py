@@ -15,6 +15,7 @@ uncounted reports keep the load real) until every counted report is decided or t
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from model.agency import Agency
 from model.agents import ForensicLab, Ncmec, Platform, Routing
 from model.cases import CaseRules, Step
 from model.casework import Casework
+from model.engine.casework import CompiledCasework
 from model.collector import DailyCollector
 from model.outcomes import US, Outcomes
 from model.params import Scenario
@@ -75,6 +77,8 @@ DAILY_SERIES: dict[str, str] = {
 }
 #: Series that are not whole numbers.
 FRACTIONAL_SERIES = {"ncmec_mean_wait_days", "agency_mean_wait_days", "analyst_utilisation", "investigator_utilisation"}
+#: The engines (RetentionModel's `engine`): the compiled desk, or the numpy reference. Same results.
+ENGINES = ("compiled", "numpy")
 #: Initial report-store rows per expected daily report (the store grows if needed).
 STORE_DAYS = 4
 
@@ -98,11 +102,15 @@ class RetentionModel(mesa.Model):
         scenario: a :class:`~model.params.Scenario`, the name of a shipped scenario or a TOML path
             (default: the built-in defaults).
         rng: root seed; ``None`` uses the scenario's ``run.seed``.
+        engine: ``"compiled"`` (the agencies' day as numba kernels, :mod:`model.engine`) or ``"numpy"`` (the
+            reference); same results. ``None``: the ``TIPLINE_ENGINE`` environment variable, else compiled.
         **overrides: dotted scenario keys, e.g. ``RetentionModel("x_platform", **{"retention.window_days": 365})``.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | None = None, rng: int | None = None, **overrides: Any) -> None:
+    def __init__(self, scenario: Scenario | str | Path | None = None, rng: int | None = None,
+                 engine: str | None = None, **overrides: Any) -> None:
         params = scenario_from(scenario, overrides)
+        self.engine = engine_name(engine)
         seed = params.run.seed if rng is None else int(rng)
         arrivals, attributes, cases, mesa_stream = np.random.SeedSequence(seed).spawn(4)
         super().__init__(rng=int(mesa_stream.generate_state(1)[0]))
@@ -116,7 +124,8 @@ class RetentionModel(mesa.Model):
                                  n_platforms=len(params.platforms), split_day=split_day(run.warmup_days, run.days))
         rules = CaseRules.from_scenario(params)
         self.lab = ForensicLab(self, params, self.store)
-        self.casework = Casework(params, self.store, self.outcomes, self.lab)
+        desk = Casework if self.engine == "numpy" else CompiledCasework
+        self.casework = desk(params, self.store, self.outcomes, self.lab)
         police = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
         self.agencies = [Agency(self, spec, i, spec.staff_share * staff.get(spec.kind, police.investigators),
@@ -246,6 +255,14 @@ class RetentionModel(mesa.Model):
     def timeseries(self) -> pd.DataFrame:
         """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES."""
         return self.datacollector.get_model_vars_dataframe()
+
+
+def engine_name(engine: str | None) -> str:
+    """The engine to run: `engine`, else the ``TIPLINE_ENGINE`` environment variable, else ``"compiled"``."""
+    name = engine or os.environ.get("TIPLINE_ENGINE") or "compiled"
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (TIPLINE_ENGINE or engine=): allowed {', '.join(ENGINES)}")
+    return name
 
 
 def split_day(warmup_days: int, days: int) -> int:

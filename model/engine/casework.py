@@ -1,0 +1,159 @@
+"""The agencies' shared desk on the compiled engine: :class:`CompiledCasework`, a drop-in for
+:class:`model.casework.Casework` (the reference, whose module doc describes the day).
+
+The desk's state lives in arrays (:mod:`model.engine.lanes`, :mod:`model.engine.calendar`) and one
+kernel call runs the agencies' day (:func:`model.engine.desk.desk_day`). The views ``queue``, ``inbox``
+and ``service`` answer what the model, the dashboard and the tests ask of the reference's queue and
+calendars (rows, lengths, waits); each agency's hours and counts are copied to its
+:class:`~model.agency.Agency` after the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.agency import Agency
+from model.engine import calendar, lanes
+from model.engine.calendar import BATCH, EACH, INBOX, SERVICE
+from model.engine.columns import columns_of
+from model.engine.desk import POLICIES, Rules, Staff, desk_day
+from model.engine.lanes import N_TIERS
+from model.engine.ledger import ledger_of, settle
+from model.outcomes import Outcomes
+from model.params import Scenario
+from model.queues import GROUP_SHIFT, TIER_SHIFT
+from model.reports import ReportStore, Rows
+
+
+class QueueView:
+    """The agencies' queue as the reference's :class:`~model.queues.PriorityQueue` shows it (read only)."""
+
+    def __init__(self, desk: CompiledCasework) -> None:
+        self._desk = desk
+
+    def __len__(self) -> int:
+        return int(self._desk.lanes.totals[0])
+
+    def mean_wait(self, day: int) -> float:
+        """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
+        count, entered = self._desk.lanes.totals.tolist()
+        return day - entered / count if count else 0.0
+
+    @property
+    def rows(self) -> Rows:
+        """The queued rows in service order."""
+        return lanes.rows_of(self._desk.lanes, 0, len(self._desk.lanes.tier_rows))
+
+    def group_rows(self, group: int | None) -> Rows:
+        """The rows of one agency (None: all) in service order."""
+        if group is None:
+            return self.rows
+        return lanes.rows_of(self._desk.lanes, group * N_TIERS, (group + 1) * N_TIERS)
+
+    def first_entry(self, low: int = 0, high: int = 1 << 63) -> int | None:
+        """The earliest entry day of the rows with queue keys in [low, high) (whole tiers; None when there are none)."""
+        first = lanes.first_entry(self._desk.lanes, _group_of(low), _group_of(high))
+        return None if first < 0 else first
+
+
+def _group_of(key: int) -> int:
+    """The (agency, tier) group at or after a queue key's group and tier bits."""
+    return min((key >> GROUP_SHIFT) * N_TIERS + ((key >> TIER_SHIFT) & 63), 1 << 40)
+
+
+class CalendarView:
+    """One of the desk's calendars as the reference's :class:`~model.calendars.Calendar` shows it."""
+
+    def __init__(self, desk: CompiledCasework, which: int) -> None:
+        self._desk, self._which = desk, which
+
+    def __len__(self) -> int:
+        return int(self._desk.calendars.waiting[self._which])
+
+    @property
+    def rows(self) -> Rows:
+        """Every row waiting (any order)."""
+        return calendar.rows_of(self._desk.calendars, self._desk.lanes.next_row, self._which)
+
+    def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
+        """File each row under its due day (one day for all: a batch; or one per row), from today on."""
+        self._desk.fit(self._desk.store.capacity)
+        kind = BATCH if np.ndim(days) == 0 else EACH
+        due = np.broadcast_to(np.asarray(days, np.int64), rows.shape)
+        calendar.schedule(self._desk.calendars, self._desk.lanes.next_row, self._which, kind,
+                               rows.astype(np.int64, copy=False), due, self._desk.day + 1)
+
+
+class CompiledCasework:
+    """Arrivals, the consequences of finished steps, and service, for every agency, compiled."""
+
+    def __init__(self, scenario: Scenario, store: ReportStore, outcomes: Outcomes, lab: object) -> None:
+        self.store, self.outcomes, self.lab = store, outcomes, lab
+        police, retention, isp, ds = scenario.law_enforcement, scenario.retention, scenario.isp, scenario.downstream
+        self.rules = Rules(
+            step_hours=np.array([0.0, police.warrant_hours, police.subpoena_hours, police.drafting_hours,
+                                 police.follow_up_hours], np.float32),
+            review_hours=np.float32(police.review_hours), screening_hours=np.float32(police.screening_hours),
+            letter_hours=np.float32(police.preservation_letter_hours), letter_cost=float(police.preservation_letter_hours),
+            emergency_hours=np.float32(police.emergency_hours), priority_cutoff=np.float32(1 - police.priority_threshold),
+            letters_at_receipt=retention.preservation_request_timing == "receipt",
+            preservation_days=retention.preservation_extension_days * (1 + retention.preservation_max_extensions),
+            close_expired=police.expired_case_policy == "close", policy=POLICIES.index(police.priority_policy),
+            backlog_limit=police.backlog_limit_days, upload_to_report_days=isp.upload_to_report_days,
+            subpoena_days=isp.subpoena_days, log_retention_days=isp.log_retention_days,
+            arrest_probability=float(ds.arrest_probability),
+            arrest_probability_evidence_lost=float(ds.arrest_probability_evidence_lost))
+        self._n_orders = outcomes.horizon + 1 if police.priority_policy == "deadline_first" else 1
+        self._ring_days = outcomes.horizon + 1
+        self.ledger = ledger_of(outcomes)
+        self.day = 0
+        self.agencies: list[Agency] = []
+        self.route = np.zeros(0, np.int64)
+        self.investigations_us_today = 0
+        self.queue, self.inbox, self.service = QueueView(self), CalendarView(self, INBOX), CalendarView(self, SERVICE)
+
+    def attach(self, agencies: Sequence[Agency]) -> None:
+        """The agencies served by this desk, in index order."""
+        self.agencies = list(agencies)
+        self.route = np.array([a.route for a in agencies], np.int64)
+        n = len(agencies)
+        self.staff = Staff(route=self.route, hours_per_day=np.array([a.hours_per_day for a in agencies], np.float64),
+                           credit=np.zeros(n), used_today=np.zeros(n), work_waiting=np.zeros(n, np.int64),
+                           reviews_waiting=np.zeros(n, np.int64))
+        self.lanes = lanes.new_queue(self.store.capacity, n, self._n_orders)
+        self.calendars = calendar.new_calendars(self.store.capacity, self._ring_days)
+
+    def fit(self, capacity: int) -> None:
+        """Grow the per-row links with the report store."""
+        old = len(self.lanes.next_row)
+        if capacity <= old:
+            return
+        grown = {name: np.concatenate([column, np.zeros(capacity - old, column.dtype)])
+                 for name, column in (("next_row", self.lanes.next_row), ("entered", self.lanes.entered))}
+        self.lanes = self.lanes._replace(**grown)
+        self.calendars = self.calendars._replace(
+            due=np.concatenate([self.calendars.due, np.zeros(capacity - old, np.int32)]))
+
+    def routes(self, rows: Rows) -> np.ndarray:
+        """US or FOREIGN, per row, from its agency."""
+        return self.route[self.store.agency[rows]]
+
+    def step(self, day: int) -> None:
+        """The agencies' day (model.casework.Casework.step): one kernel call."""
+        store = self.store
+        self.fit(store.capacity)
+        columns = columns_of(store)
+        self.investigations_us_today, bound = desk_day(columns, self.ledger, self.lanes, self.calendars, self.staff,
+                                                       self.rules, day)
+        store._n_free = int(columns.n_free[0])
+        settle(self.ledger, self.outcomes)
+        self.day = day
+        if len(bound):
+            self.lab.receive(bound, day)
+        staff = self.staff
+        for agency, credit, used, work, reviews in zip(self.agencies, staff.credit.tolist(), staff.used_today.tolist(),
+                                                       staff.work_waiting.tolist(), staff.reviews_waiting.tolist(),
+                                                       strict=True):
+            agency.credit, agency.used_today, agency.work_waiting, agency.reviews_waiting = credit, used, work, reviews

@@ -1,0 +1,133 @@
+"""The evidence ledger's updates, compiled, for a batch of rows.
+
+The same bookkeeping as :class:`model.outcomes.Outcomes` (the reference, whose arrays these are: the
+kernels write into the model's own :class:`~model.outcomes.Outcomes`). Each function takes rows of the
+store and books those that are counted (and, where it says so, need legal process); ``route_of`` gives
+an agency's route, US (0) or FOREIGN (1).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from model.engine.columns import Columns
+from model.outcomes import Outcomes, Stage
+
+CLOSED_UNWORKED = int(Stage.CLOSED_UNWORKED)
+#: Indices into Ledger.counts.
+OPEN_OTHER, ISP_LOGS_LOST = 0, 1
+
+
+class Ledger(NamedTuple):
+    """Views of an Outcomes' arrays, with its horizon and split day, and its two scalar counters as changes."""
+
+    expiring: np.ndarray
+    served_on: np.ndarray
+    lost_on: np.ndarray
+    days_to_process: np.ndarray
+    late_expiring: np.ndarray
+    lost: np.ndarray
+    served_pending: np.ndarray
+    lost_pending: np.ndarray
+    late_served: np.ndarray
+    late_lost: np.ndarray
+    closed_unworked: np.ndarray
+    closed_unworked_other: np.ndarray
+    closed_not_actionable: np.ndarray
+    investigated_without_legal_process: np.ndarray
+    reviewed: np.ndarray
+    days_to_review: np.ndarray
+    counts: np.ndarray       # int64 [open_other, isp_logs_lost]: changes, added to the Outcomes after a day
+    horizon: int
+    split_day: int
+
+
+def ledger_of(out: Outcomes) -> Ledger:
+    return Ledger(out.expiring, out.served_on, out.lost_on, out.days_to_process, out.late_expiring, out.lost,
+                  out.served_pending, out.lost_pending, out.late_served, out.late_lost, out.closed_unworked,
+                  out.closed_unworked_other, out.closed_not_actionable, out.investigated_without_legal_process,
+                  out.reviewed, out.days_to_review, np.zeros(2, np.int64), out.horizon, out.split_day)
+
+
+def settle(ledger: Ledger, out: Outcomes) -> None:
+    """Add the day's scalar changes to the Outcomes."""
+    out.open_other += int(ledger.counts[OPEN_OTHER])
+    out.isp_logs_lost += int(ledger.counts[ISP_LOGS_LOST])
+    ledger.counts[:] = 0
+
+
+@njit(cache=True)
+def move(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, to_stage: np.ndarray, day: int) -> None:
+    """Rows change stage (one each); undecided counted cases needing legal process move in the ledger (those whose
+    deadline passed stay where they were lost)."""
+    for i in range(len(rows)):
+        row = rows[i]
+        deadline = col.deadline[row]
+        if col.counted[row] and col.actionable[row] and col.needs_process[row] and deadline >= day:
+            route = route_of[col.agency[row]]
+            led.expiring[route, col.stage[row], deadline] -= 1
+            led.expiring[route, to_stage[i], deadline] += 1
+        col.stage[row] = to_stage[i]
+
+
+@njit(cache=True)
+def extend(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, new: int, day: int) -> None:
+    """Counted cases, still undecided, get a later deadline, `new` (a 2703(f) letter); the caller sets it."""
+    for row in rows:
+        old = col.deadline[row]
+        if not col.counted[row] or old < day:
+            continue
+        route, stage, created = route_of[col.agency[row]], col.stage[row], col.created[row]
+        led.expiring[route, stage, old] -= 1
+        led.expiring[route, stage, new] += 1
+        if day > led.split_day and created > led.split_day:
+            led.late_expiring[route, old] -= 1
+            led.late_expiring[route, new] += 1
+
+
+@njit(cache=True)
+def schedule(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, due: np.ndarray, day: int) -> None:
+    """Legal process scheduled today to reach the platform on day `due`: the outcome of each counted case is fixed."""
+    for i in range(len(rows)):
+        row = rows[i]
+        if not col.counted[row]:
+            continue
+        route, stage, created, deadline = route_of[col.agency[row]], col.stage[row], col.created[row], col.deadline[row]
+        if deadline >= day:
+            led.expiring[route, stage, deadline] -= 1
+            in_time = due[i] <= deadline
+            if in_time:
+                led.served_on[route, min(due[i], led.horizon)] += 1
+                led.served_pending[route] += 1
+            else:
+                led.lost_on[route, stage, deadline] += 1
+                led.lost_pending[route] += 1
+            if day > led.split_day and created > led.split_day:
+                led.late_expiring[route, deadline] -= 1
+                if in_time:
+                    led.late_served[route] += 1
+                else:
+                    led.late_lost[route] += 1
+        led.days_to_process[route, min(due[i] - created, led.horizon)] += 1
+
+
+@njit(cache=True)
+def close_unworked(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, day: int) -> None:
+    """Referrals closed unworked: lost at once if they needed legal process and were still undecided."""
+    for row in rows:
+        if not col.counted[row]:
+            continue
+        route, deadline = route_of[col.agency[row]], col.deadline[row]
+        led.closed_unworked[route] += 1
+        if not (col.actionable[row] and col.needs_process[row]):
+            led.closed_unworked_other[route] += 1
+            led.counts[OPEN_OTHER] -= 1
+        elif deadline >= day:
+            led.expiring[route, col.stage[row], deadline] -= 1
+            led.lost[route, CLOSED_UNWORKED] += 1
+            if day > led.split_day and col.created[row] > led.split_day:
+                led.late_expiring[route, deadline] -= 1
+                led.late_lost[route] += 1

@@ -1,0 +1,75 @@
+"""The compiled engine (model/engine) gives exactly the results of the numpy reference.
+
+Both engines run the same scenarios, and every summary key, flow and daily series must be equal: the
+shipped scenarios (shrunk as in the golden tests) and the agencies' policies and levers the shipped
+scenarios leave at their defaults (deadline_first with its demotions, quality_first with letters on
+receipt, closing expired cases with a priority threshold, a backlog limit closing referrals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import RetentionModel, load_scenario
+from model.model import engine_name
+from tests.test_golden import SCENARIOS, shrunk
+
+LEVERS = {
+    "deadline_first": ['law_enforcement.priority_policy="deadline_first"', "law_enforcement.investigators=60"],
+    "quality_first, letters on receipt": ['law_enforcement.priority_policy="quality_first"',
+                                          'retention.preservation_request_timing="receipt"',
+                                          "law_enforcement.investigators=60"],
+    "close expired, priority threshold": ['law_enforcement.expired_case_policy="close"',
+                                          'law_enforcement.priority_policy="fifo"',
+                                          "law_enforcement.priority_threshold=0.3"],
+    "backlog limit": ["law_enforcement.investigators=20", "law_enforcement.backlog_limit_days=30"],
+}
+SHORT = ["run.days=400", "run.warmup_days=60"]
+
+
+def outputs(scenario, engine: str):
+    model = RetentionModel(scenario, engine=engine)
+    while model.running:
+        model.step()
+    return model.summary(), model.flows(), model.timeseries(), model
+
+
+def assert_same(scenario) -> None:
+    reference, compiled = outputs(scenario, "numpy"), outputs(scenario, "compiled")
+    assert compiled[0] == reference[0]
+    assert compiled[1] == reference[1]
+    assert compiled[2].equals(reference[2])
+    a, b = reference[3], compiled[3]   # and what the dashboard and tests read from the desk
+    assert np.array_equal(a.casework.queue.rows, b.casework.queue.rows)
+    assert sorted(a.casework.inbox.rows.tolist()) == sorted(b.casework.inbox.rows.tolist())
+    assert sorted(a.casework.service.rows.tolist()) == sorted(b.casework.service.rows.tolist())
+    assert a.longest_waits() == b.longest_waits()
+    assert [x.credit for x in a.agencies] == [x.credit for x in b.agencies]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_compiled_engine_gives_the_reference_results_on_every_shipped_scenario(name):
+    assert_same(shrunk(name))
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_the_compiled_engine_gives_the_reference_results_under_every_agency_policy(lever):
+    assert_same(load_scenario("x_platform", [*SHORT, *LEVERS[lever]]))
+
+
+def test_the_compiled_engine_grows_with_the_report_store(monkeypatch):
+    """A store far too small at first (1,024 rows) grows several times; the desk's links grow with it."""
+    monkeypatch.setattr("model.model.STORE_DAYS", 0.01)
+    scenario = load_scenario("x_platform", [*SHORT, "law_enforcement.investigators=20"])
+    reference, compiled = outputs(scenario, "numpy")[3], outputs(scenario, "compiled")[3]
+    assert compiled.store.capacity >= 16 * 1024
+    assert compiled.summary() == reference.summary()
+
+
+def test_an_unknown_engine_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("TIPLINE_ENGINE", "fortran")
+    with pytest.raises(ValueError, match="unknown engine 'fortran'.*compiled, numpy"):
+        engine_name(None)
+    monkeypatch.setenv("TIPLINE_ENGINE", "numpy")
+    assert engine_name(None) == "numpy" and engine_name("compiled") == "compiled"
