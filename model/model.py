@@ -29,8 +29,8 @@ from model.agency import Agency
 from model.agents import ForensicLab, Ncmec, Platform, Routing
 from model.cases import CaseRules, Step
 from model.casework import Casework
-from model.engine.casework import CompiledCasework
 from model.collector import DailyCollector
+from model.engine.casework import CompiledCasework
 from model.outcomes import US, Outcomes
 from model.params import Scenario
 from model.reports import ReportStore

@@ -69,7 +69,7 @@ def test_the_compiled_engine_grows_with_the_report_store(monkeypatch):
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("TIPLINE_ENGINE", "fortran")
-    with pytest.raises(ValueError, match="unknown engine 'fortran'.*compiled, numpy"):
+    with pytest.raises(ValueError, match=r"unknown engine 'fortran'.*compiled, numpy"):
         engine_name(None)
     monkeypatch.setenv("TIPLINE_ENGINE", "numpy")
     assert engine_name(None) == "numpy" and engine_name("compiled") == "compiled"
