@@ -31,6 +31,7 @@ from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.collector import DailyCollector
 from model.engine.casework import CompiledCasework
+from model.engine.ncmec import CompiledNcmec
 from model.outcomes import US, Outcomes
 from model.params import Scenario
 from model.reports import ReportStore
@@ -132,13 +133,16 @@ class RetentionModel(mesa.Model):
                                 police.hours_per_investigator_year, self.casework.queue, self.casework.step)
                          for i, spec in enumerate(params.agencies)]
         self.casework.attach(self.agencies)
-        self.ncmec = Ncmec(self, params.ncmec, self.store, self.outcomes, self.casework)
+        triage = Ncmec if self.engine == "numpy" else CompiledNcmec
+        self.ncmec = triage(self, params.ncmec, self.store, self.outcomes, self.casework)
         n = len(params.platforms)
         streams = zip(arrivals.spawn(n), attributes.spawn(n), cases.spawn(n), strict=True)
         self.platforms = [Platform(self, spec, i, seeds, params, Routing(spec, self.agencies), rules, self.store,
                                    self.outcomes, self.ncmec) for i, (spec, seeds) in enumerate(zip(params.platforms,
                                                                                                      streams, strict=True))]
         self.us_agencies = [a for a in self.agencies if a.route == US]
+        #: Each stage of PIPELINE and its agents (a stage's agents may be of a subclass: the compiled engine's).
+        self.stages = [(stage, self.agents.select(agent_type=stage)) for stage in PIPELINE]
         self.today: dict[str, float] = dict.fromkeys(DAILY_SERIES, 0.0)
         self.datacollector = DailyCollector(
             DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES, run.days + 1,
@@ -159,8 +163,8 @@ class RetentionModel(mesa.Model):
         out = self.outcomes
         before = (out.evidence_lost, out.legal_process_served, int(out.closed_unworked.sum()), int(out.lost[US].sum()),
                   int(out.served[US]))
-        for stage in PIPELINE:
-            stage.act(self.agents_by_type[stage], day)
+        for stage, agents in self.stages:
+            stage.act(agents, day)
         out.end_of_day(day)
         run = self.params.run
         if run.warmup_days < day <= run.days:

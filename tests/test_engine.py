@@ -3,7 +3,8 @@
 Both engines run the same scenarios, and every summary key, flow and daily series must be equal: the
 shipped scenarios (shrunk as in the golden tests) and the agencies' policies and levers the shipped
 scenarios leave at their defaults (deadline_first with its demotions, quality_first with letters on
-receipt, closing expired cases with a priority threshold, a backlog limit closing referrals).
+receipt, closing expired cases with a priority threshold, a backlog limit closing referrals; NCMEC's
+triage orders, bundling and backlog limit, overloaded).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ LEVERS = {
                                           'law_enforcement.priority_policy="fifo"',
                                           "law_enforcement.priority_threshold=0.3"],
     "backlog limit": ["law_enforcement.investigators=20", "law_enforcement.backlog_limit_days=30"],
+    "NCMEC deadline_first, overloaded": ['ncmec.triage_policy="deadline_first"', "ncmec.analysts=20",
+                                         "platforms.X.voluntary_retention_days=30"],
+    "NCMEC quality_first, bundling": ['ncmec.triage_policy="quality_first"', "ncmec.bundling=true",
+                                      "ncmec.analysts=25"],
+    "NCMEC fifo, backlog limit": ['ncmec.triage_policy="fifo"', "ncmec.analysts=15", "ncmec.backlog_limit_days=20"],
 }
 SHORT = ["run.days=400", "run.warmup_days=60"]
 

@@ -28,39 +28,45 @@ from model.reports import ReportStore, Rows
 
 
 class QueueView:
-    """The agencies' queue as the reference's :class:`~model.queues.PriorityQueue` shows it (read only)."""
+    """A compiled queue (the agencies', or NCMEC's) as the reference's :class:`~model.queues.PriorityQueue` shows it
+    (read only)."""
 
-    def __init__(self, desk: CompiledCasework) -> None:
-        self._desk = desk
+    def __init__(self, desk: CompiledCasework, which: str) -> None:
+        self._desk, self._which = desk, which
+
+    @property
+    def _lanes(self) -> lanes.LaneQueue:
+        return getattr(self._desk, self._which)
 
     def __len__(self) -> int:
-        return int(self._desk.lanes.totals[0])
+        return int(self._lanes.totals[0])
 
     def mean_wait(self, day: int) -> float:
         """Mean days the queued rows have waited since they entered (0 for an empty queue)."""
-        count, entered = self._desk.lanes.totals.tolist()
+        count, entered = self._lanes.totals.tolist()
         return day - entered / count if count else 0.0
 
     @property
     def rows(self) -> Rows:
         """The queued rows in service order."""
-        return lanes.rows_of(self._desk.lanes, 0, len(self._desk.lanes.tier_rows))
+        return lanes.rows_of(self._lanes, 0, len(self._lanes.tier_rows))
 
     def group_rows(self, group: int | None) -> Rows:
         """The rows of one agency (None: all) in service order."""
         if group is None:
             return self.rows
-        return lanes.rows_of(self._desk.lanes, group * N_TIERS, (group + 1) * N_TIERS)
+        return lanes.rows_of(self._lanes, group * N_TIERS, (group + 1) * N_TIERS)
 
     def first_entry(self, low: int = 0, high: int = 1 << 63) -> int | None:
         """The earliest entry day of the rows with queue keys in [low, high) (whole tiers; None when there are none)."""
-        first = lanes.first_entry(self._desk.lanes, _group_of(low), _group_of(high))
+        groups = len(self._lanes.tier_rows)
+        first = lanes.first_entry(self._lanes, min(_group_of(low), groups), min(_group_of(high), groups))
         return None if first < 0 else first
 
 
 def _group_of(key: int) -> int:
     """The (agency, tier) group at or after a queue key's group and tier bits."""
-    return min((key >> GROUP_SHIFT) * N_TIERS + ((key >> TIER_SHIFT) & 63), 1 << 40)
+    return (key >> GROUP_SHIFT) * N_TIERS + ((key >> TIER_SHIFT) & 63)
 
 
 class CalendarView:
@@ -106,13 +112,14 @@ class CompiledCasework:
             arrest_probability=float(ds.arrest_probability),
             arrest_probability_evidence_lost=float(ds.arrest_probability_evidence_lost))
         self._n_orders = outcomes.horizon + 1 if police.priority_policy == "deadline_first" else 1
+        self._triage_orders = outcomes.horizon + 1 if scenario.ncmec.triage_policy == "deadline_first" else 1
         self._ring_days = outcomes.horizon + 1
         self.ledger = ledger_of(outcomes)
         self.day = 0
         self.agencies: list[Agency] = []
         self.route = np.zeros(0, np.int64)
         self.investigations_us_today = 0
-        self.queue, self.inbox, self.service = QueueView(self), CalendarView(self, INBOX), CalendarView(self, SERVICE)
+        self.queue, self.inbox, self.service = QueueView(self, "lanes"), CalendarView(self, INBOX), CalendarView(self, SERVICE)
 
     def attach(self, agencies: Sequence[Agency]) -> None:
         """The agencies served by this desk, in index order."""
@@ -123,6 +130,9 @@ class CompiledCasework:
                            credit=np.zeros(n), used_today=np.zeros(n), work_waiting=np.zeros(n, np.int64),
                            reviews_waiting=np.zeros(n, np.int64))
         self.lanes = lanes.new_queue(self.store.capacity, n, self._n_orders)
+        #: NCMEC's queue (model.engine.ncmec), with the same links: a report waits in one place at a time.
+        self.triage = lanes.new_queue(self.store.capacity, 1, self._triage_orders)._replace(
+            next_row=self.lanes.next_row, entered=self.lanes.entered)
         self.calendars = calendar.new_calendars(self.store.capacity, self._ring_days)
 
     def fit(self, capacity: int) -> None:
@@ -132,7 +142,7 @@ class CompiledCasework:
             return
         grown = {name: np.concatenate([column, np.zeros(capacity - old, column.dtype)])
                  for name, column in (("next_row", self.lanes.next_row), ("entered", self.lanes.entered))}
-        self.lanes = self.lanes._replace(**grown)
+        self.lanes, self.triage = self.lanes._replace(**grown), self.triage._replace(**grown)
         self.calendars = self.calendars._replace(
             due=np.concatenate([self.calendars.due, np.zeros(capacity - old, np.int32)]))
 

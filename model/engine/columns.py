@@ -19,6 +19,7 @@ class Columns(NamedTuple):
     urgent: np.ndarray
     quality: np.ndarray
     actionable: np.ndarray
+    triage_cost: np.ndarray
     stage: np.ndarray
     needs_process: np.ndarray
     wilson: np.ndarray

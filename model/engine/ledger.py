@@ -18,11 +18,11 @@ from model.outcomes import Outcomes, Stage
 
 CLOSED_UNWORKED = int(Stage.CLOSED_UNWORKED)
 #: Indices into Ledger.counts.
-OPEN_OTHER, ISP_LOGS_LOST = 0, 1
+OPEN_OTHER, ISP_LOGS_LOST, INFORMATIONAL, UNREVIEWED = 0, 1, 2, 3
 
 
 class Ledger(NamedTuple):
-    """Views of an Outcomes' arrays, with its horizon and split day, and its two scalar counters as changes."""
+    """Views of an Outcomes' arrays, with its horizon and split day, and its scalar counters as changes."""
 
     expiring: np.ndarray
     served_on: np.ndarray
@@ -40,7 +40,8 @@ class Ledger(NamedTuple):
     investigated_without_legal_process: np.ndarray
     reviewed: np.ndarray
     days_to_review: np.ndarray
-    counts: np.ndarray       # int64 [open_other, isp_logs_lost]: changes, added to the Outcomes after a day
+    referred: np.ndarray
+    counts: np.ndarray       # int64 [open_other, isp_logs_lost, informational, unreviewed]: changes, added after a call
     horizon: int
     split_day: int
 
@@ -49,13 +50,16 @@ def ledger_of(out: Outcomes) -> Ledger:
     return Ledger(out.expiring, out.served_on, out.lost_on, out.days_to_process, out.late_expiring, out.lost,
                   out.served_pending, out.lost_pending, out.late_served, out.late_lost, out.closed_unworked,
                   out.closed_unworked_other, out.closed_not_actionable, out.investigated_without_legal_process,
-                  out.reviewed, out.days_to_review, np.zeros(2, np.int64), out.horizon, out.split_day)
+                  out.reviewed, out.days_to_review, out.referred, np.zeros(4, np.int64), out.horizon, out.split_day)
 
 
 def settle(ledger: Ledger, out: Outcomes) -> None:
-    """Add the day's scalar changes to the Outcomes."""
-    out.open_other += int(ledger.counts[OPEN_OTHER])
-    out.isp_logs_lost += int(ledger.counts[ISP_LOGS_LOST])
+    """Add the scalar changes to the Outcomes."""
+    open_other, isp_logs_lost, informational, unreviewed = ledger.counts.tolist()
+    out.open_other += open_other
+    out.isp_logs_lost += isp_logs_lost
+    out.informational += informational
+    out.unreviewed += unreviewed
     ledger.counts[:] = 0
 
 
