@@ -25,11 +25,11 @@ LEVERS = {
                                           'law_enforcement.priority_policy="fifo"',
                                           "law_enforcement.priority_threshold=0.3"],
     "backlog limit": ["law_enforcement.investigators=20", "law_enforcement.backlog_limit_days=30"],
-    "NCMEC deadline_first, overloaded": ['ncmec.triage_policy="deadline_first"', "ncmec.analysts=20",
+    "NCMEC deadline_first, overloaded": ['ncmec.triage_policy="deadline_first"', "ncmec.analysts=1",
                                          "platforms.X.voluntary_retention_days=30"],
     "NCMEC quality_first, bundling": ['ncmec.triage_policy="quality_first"', "ncmec.bundling=true",
-                                      "ncmec.analysts=25"],
-    "NCMEC fifo, backlog limit": ['ncmec.triage_policy="fifo"', "ncmec.analysts=15", "ncmec.backlog_limit_days=20"],
+                                      "ncmec.analysts=1"],
+    "NCMEC fifo, backlog limit": ['ncmec.triage_policy="fifo"', "ncmec.analysts=1", "ncmec.backlog_limit_days=20"],
 }
 SHORT = ["run.days=400", "run.warmup_days=60"]
 
