@@ -40,7 +40,9 @@ def test_a_shipped_scenario_and_dotted_overrides_as_keywords():
 def test_the_day_is_the_pipeline_stages_in_order():
     assert PIPELINE[0].__name__ == "Platform" and PIPELINE[-1].__name__ == "ForensicLab"
     model = RetentionModel("x_platform", **{"run.days": 3, "run.warmup_days": 0})
-    assert {type(a) for a in model.agents} == set(PIPELINE)
+    assert all(isinstance(a, PIPELINE) for a in model.agents)   # a compiled stage subclasses its stage
+    assert [stage for stage, _ in model.stages] == list(PIPELINE)
+    assert all(len(agents) for _, agents in model.stages)
     assert len(model.agents_by_type[Agency]) == len(model.params.agencies)
 
 

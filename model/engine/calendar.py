@@ -2,9 +2,9 @@
 
 The same order as :class:`model.calendars.Calendar` (the reference): on its due day a calendar hands
 back first the rows scheduled with a due day each, then the rows scheduled as a whole day's batch,
-each in the order they were scheduled. Each calendar keeps, per due day, one linked list of each kind
-(through the links the desk's queue uses too: a row waits in one place at a time), in a ring of
-`days` slots; rows due further ahead wait in a far list until their day comes within the ring.
+each in the order they were scheduled. Each calendar keeps, per due day, one list of each kind
+(:mod:`model.engine.segments`) in a ring of `days` slots; rows due further ahead wait in a far list
+until their day comes within the ring.
 
 Calendars: :data:`INBOX` (referrals, signed warrants, answers) and :data:`SERVICE` (approved legal
 process), each with its two kinds of list.
@@ -16,111 +16,97 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.typed import List
+
+from model.engine import segments
+from model.engine.segments import Segments, new_segments
 
 INBOX, SERVICE = 0, 1
 EACH, BATCH = 0, 1      # scheduled with a due day each / as a whole day's batch
-END = -1
+NEVER = 1 << 62
 
 
 class Calendars(NamedTuple):
-    """Lists by (calendar, kind, due day mod ring size)."""
+    """Lists by (calendar, kind, due day mod ring size), then the far lists by (calendar, kind)."""
 
-    head: np.ndarray       # int64 [2, 2, days]
-    tail: np.ndarray       # int64 [2, 2, days]
+    lists: Segments
     due: np.ndarray        # int32 by row: its due day
-    far_head: np.ndarray   # int64 [2, 2]: rows due beyond the ring
-    far_tail: np.ndarray
-    far_first: np.ndarray  # int64 [2, 2]: the earliest due day in the far list
+    far_first: np.ndarray  # int64 [2, 2]: the earliest due day in each far list
     waiting: np.ndarray    # int64 [2]: rows in each calendar
 
 
-def new_calendars(capacity: int, days: int) -> Calendars:
-    return Calendars(head=np.full((2, 2, days), END, np.int64), tail=np.full((2, 2, days), END, np.int64),
-                     due=np.zeros(capacity, np.int32), far_head=np.full((2, 2), END, np.int64),
-                     far_tail=np.full((2, 2), END, np.int64), far_first=np.full((2, 2), 1 << 62, np.int64),
-                     waiting=np.zeros(2, np.int64))
+def new_calendars(arenas: List, capacity: int, days: int) -> Calendars:
+    return Calendars(lists=new_segments(arenas, 4 * days + 4), due=np.zeros(capacity, np.int32),
+                     far_first=np.full((2, 2), NEVER, np.int64), waiting=np.zeros(2, np.int64))
 
 
 @njit(cache=True)
-def schedule(c: Calendars, link: np.ndarray, calendar: int, kind: int, rows: np.ndarray, due: np.ndarray,
-             day: int) -> None:
+def schedule(arenas: List, c: Calendars, calendar: int, kind: int, rows: np.ndarray, due: np.ndarray, day: int) -> None:
     """File each of `rows` under its due day (on or after `day`, today), in order."""
-    days = c.head.shape[2]
+    s = c.lists
+    days = (len(s.size) - 4) // 4
+    arena = arenas[s.which]
     for i in range(len(rows)):
         row = rows[i]
         c.due[row] = due[i]
-        link[row] = END
         if due[i] - day < days:
-            slot = due[i] % days
-            if c.head[calendar, kind, slot] == END:
-                c.head[calendar, kind, slot] = row
-            else:
-                link[c.tail[calendar, kind, slot]] = row
-            c.tail[calendar, kind, slot] = row
+            index = (calendar * 2 + kind) * days + due[i] % days
         else:
-            if c.far_head[calendar, kind] == END:
-                c.far_head[calendar, kind] = row
-            else:
-                link[c.far_tail[calendar, kind]] = row
-            c.far_tail[calendar, kind] = row
+            index = 4 * days + calendar * 2 + kind
             c.far_first[calendar, kind] = min(c.far_first[calendar, kind], due[i])
+        if s.size[index] == s.cap[index]:
+            arena = segments.grow(arenas, s, index, 1)
+        p = s.start[index] + s.size[index]
+        if p >= s.cap[index]:
+            p -= s.cap[index]
+        arena[s.base[index] + p] = row
+        s.size[index] += 1
     c.waiting[calendar] += len(rows)
 
 
 @njit(cache=True)
-def _bring_near(c: Calendars, link: np.ndarray, calendar: int, kind: int, day: int) -> None:
+def _bring_near(arenas: List, c: Calendars, calendar: int, kind: int, day: int) -> None:
     """Far rows now due within the ring join their day's list (in the order they were scheduled)."""
-    rows = np.empty(c.waiting[calendar], np.int64)
-    n = 0
-    row = c.far_head[calendar, kind]
-    while row != END:
-        rows[n] = row
-        n += 1
-        row = link[row]
-    c.far_head[calendar, kind] = END
-    c.far_tail[calendar, kind] = END
-    c.far_first[calendar, kind] = 1 << 62
-    c.waiting[calendar] -= n
-    schedule(c, link, calendar, kind, rows[:n], c.due[rows[:n]].astype(np.int64), day)
+    s = c.lists
+    days = (len(s.size) - 4) // 4
+    far = 4 * days + calendar * 2 + kind
+    rows = np.empty(s.size[far], np.int64)
+    segments.take(arenas, s, far, len(rows), rows, 0)
+    c.far_first[calendar, kind] = NEVER
+    c.waiting[calendar] -= len(rows)
+    schedule(arenas, c, calendar, kind, rows, c.due[rows].astype(np.int64), day)
 
 
 @njit(cache=True)
-def pop(c: Calendars, link: np.ndarray, calendar: int, day: int) -> np.ndarray:
+def pop(arenas: List, c: Calendars, calendar: int, day: int) -> np.ndarray:
     """The rows due on `day`: rows with a due day each first, then batches, each in the order scheduled."""
-    days = c.head.shape[2]
-    slot = day % days
-    out = np.empty(c.waiting[calendar], np.int64)
-    n = 0
-    for kind in (EACH, BATCH):
+    s = c.lists
+    days = (len(s.size) - 4) // 4
+    for kind in (0, 1):
         if c.far_first[calendar, kind] - day < days:
-            _bring_near(c, link, calendar, kind, day)
-        row = c.head[calendar, kind, slot]
-        while row != END:
-            out[n] = row
-            n += 1
-            row = link[row]
-        c.head[calendar, kind, slot] = END
-        c.tail[calendar, kind, slot] = END
-    c.waiting[calendar] -= n
-    return out[:n]
-
-
-@njit(cache=True)
-def rows_of(c: Calendars, link: np.ndarray, calendar: int) -> np.ndarray:
-    """Every row waiting in `calendar` (any order)."""
-    out = np.empty(c.waiting[calendar], np.int64)
-    n = 0
-    for kind in (EACH, BATCH):
-        for slot in range(c.head.shape[2]):
-            row = c.head[calendar, kind, slot]
-            while row != END:
-                out[n] = row
-                n += 1
-                row = link[row]
-        row = c.far_head[calendar, kind]
-        while row != END:
-            out[n] = row
-            n += 1
-            row = link[row]
+            _bring_near(arenas, c, calendar, kind, day)
+    each, batch = (calendar * 2) * days + day % days, (calendar * 2 + 1) * days + day % days
+    out = np.empty(s.size[each] + s.size[batch], np.int64)
+    n = segments.take(arenas, s, each, s.size[each], out, 0)
+    segments.take(arenas, s, batch, s.size[batch], out, n)
+    c.waiting[calendar] -= len(out)
     return out
 
+
+@njit(cache=True)
+def rows_of(arenas: List, c: Calendars, calendar: int) -> np.ndarray:
+    """Every row waiting in `calendar` (any order)."""
+    s = c.lists
+    days = (len(s.size) - 4) // 4
+    arena = arenas[s.which]
+    out = np.empty(c.waiting[calendar], np.int64)
+    n = 0
+    for k in range(2 * days + 2):
+        index = calendar * 2 * days + k if k < 2 * days else 4 * days + calendar * 2 + k - 2 * days
+        for j in range(s.size[index]):
+            p = s.start[index] + j
+            if p >= s.cap[index]:
+                p -= s.cap[index]
+            out[n] = arena[s.base[index] + p]
+            n += 1
+    return out

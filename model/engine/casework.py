@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import types
+from numba.typed import List
 
 from model.agency import Agency
 from model.engine import calendar, lanes
@@ -49,18 +51,18 @@ class QueueView:
     @property
     def rows(self) -> Rows:
         """The queued rows in service order."""
-        return lanes.rows_of(self._lanes, 0, len(self._lanes.tier_rows))
+        return lanes.rows_of(self._desk.arenas, self._lanes, 0, len(self._lanes.tier_rows))
 
     def group_rows(self, group: int | None) -> Rows:
         """The rows of one agency (None: all) in service order."""
         if group is None:
             return self.rows
-        return lanes.rows_of(self._lanes, group * N_TIERS, (group + 1) * N_TIERS)
+        return lanes.rows_of(self._desk.arenas, self._lanes, group * N_TIERS, (group + 1) * N_TIERS)
 
     def first_entry(self, low: int = 0, high: int = 1 << 63) -> int | None:
         """The earliest entry day of the rows with queue keys in [low, high) (whole tiers; None when there are none)."""
         groups = len(self._lanes.tier_rows)
-        first = lanes.first_entry(self._lanes, min(_group_of(low), groups), min(_group_of(high), groups))
+        first = lanes.first_entry(self._desk.arenas, self._lanes, min(_group_of(low), groups), min(_group_of(high), groups))
         return None if first < 0 else first
 
 
@@ -81,14 +83,14 @@ class CalendarView:
     @property
     def rows(self) -> Rows:
         """Every row waiting (any order)."""
-        return calendar.rows_of(self._desk.calendars, self._desk.lanes.next_row, self._which)
+        return calendar.rows_of(self._desk.arenas, self._desk.calendars, self._which)
 
     def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
         """File each row under its due day (one day for all: a batch; or one per row), from today on."""
         self._desk.fit(self._desk.store.capacity)
         kind = BATCH if np.ndim(days) == 0 else EACH
         due = np.broadcast_to(np.asarray(days, np.int64), rows.shape)
-        calendar.schedule(self._desk.calendars, self._desk.lanes.next_row, self._which, kind,
+        calendar.schedule(self._desk.arenas, self._desk.calendars, self._which, kind,
                                rows.astype(np.int64, copy=False), due, self._desk.day + 1)
 
 
@@ -129,20 +131,20 @@ class CompiledCasework:
         self.staff = Staff(route=self.route, hours_per_day=np.array([a.hours_per_day for a in agencies], np.float64),
                            credit=np.zeros(n), used_today=np.zeros(n), work_waiting=np.zeros(n, np.int64),
                            reviews_waiting=np.zeros(n, np.int64))
-        self.lanes = lanes.new_queue(self.store.capacity, n, self._n_orders)
-        #: NCMEC's queue (model.engine.ncmec), with the same links: a report waits in one place at a time.
-        self.triage = lanes.new_queue(self.store.capacity, 1, self._triage_orders)._replace(
-            next_row=self.lanes.next_row, entered=self.lanes.entered)
-        self.calendars = calendar.new_calendars(self.store.capacity, self._ring_days)
+        self.arenas = List.empty_list(types.int64[::1])   # the queues' and calendars' rows
+        self.lanes = lanes.new_queue(self.arenas, self.store.capacity, n, self._n_orders)
+        #: NCMEC's queue (model.engine.ncmec), with the same entry days by row (a report waits in one place at a time).
+        self.triage = lanes.new_queue(self.arenas, self.store.capacity, 1, self._triage_orders)._replace(
+            entered=self.lanes.entered)
+        self.calendars = calendar.new_calendars(self.arenas, self.store.capacity, self._ring_days)
 
     def fit(self, capacity: int) -> None:
-        """Grow the per-row links with the report store."""
-        old = len(self.lanes.next_row)
+        """Grow the columns by row (entry days, due days) with the report store."""
+        old = len(self.lanes.entered)
         if capacity <= old:
             return
-        grown = {name: np.concatenate([column, np.zeros(capacity - old, column.dtype)])
-                 for name, column in (("next_row", self.lanes.next_row), ("entered", self.lanes.entered))}
-        self.lanes, self.triage = self.lanes._replace(**grown), self.triage._replace(**grown)
+        entered = np.concatenate([self.lanes.entered, np.zeros(capacity - old, np.int32)])
+        self.lanes, self.triage = self.lanes._replace(entered=entered), self.triage._replace(entered=entered)
         self.calendars = self.calendars._replace(
             due=np.concatenate([self.calendars.due, np.zeros(capacity - old, np.int32)]))
 
@@ -155,8 +157,8 @@ class CompiledCasework:
         store = self.store
         self.fit(store.capacity)
         columns = columns_of(store)
-        self.investigations_us_today, bound = desk_day(columns, self.ledger, self.lanes, self.calendars, self.staff,
-                                                       self.rules, day)
+        self.investigations_us_today, bound = desk_day(self.arenas, columns, self.ledger, self.lanes, self.calendars,
+                                                       self.staff, self.rules, day)
         store._n_free = int(columns.n_free[0])
         settle(self.ledger, self.outcomes)
         self.day = day

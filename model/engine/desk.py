@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 from model.engine import calendar, lanes, ledger
 from model.engine.calendar import EACH, INBOX, SERVICE, Calendars
@@ -71,31 +72,31 @@ class Staff(NamedTuple):
 
 
 @njit(cache=True)
-def _release(col: Columns, rows: np.ndarray) -> None:
+def _release(arenas: List, col: Columns, rows: np.ndarray) -> None:
     for row in rows:
         col.free[col.n_free[0]] = row
         col.n_free[0] += 1
 
 
 @njit(cache=True)
-def _move_to(led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, stage: int, day: int) -> None:
+def _move_to(arenas: List, led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, stage: int, day: int) -> None:
     ledger.move(led, col, staff.route, rows, np.full(len(rows), stage, np.int64), day)
 
 
 @njit(cache=True)
-def _move_to_step(led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, day: int) -> None:
+def _move_to_step(arenas: List, led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, day: int) -> None:
     """Rows move to the stage of their next step."""
     ledger.move(led, col, staff.route, rows, STAGE_OF_STEP[col.step[rows].astype(np.int64)], day)
 
 
 @njit(cache=True)
-def _close_unworked(led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, day: int) -> None:
+def _close_unworked(arenas: List, led: Ledger, col: Columns, staff: Staff, rows: np.ndarray, day: int) -> None:
     ledger.close_unworked(led, col, staff.route, rows, day)
-    _release(col, rows)
+    _release(arenas, col, rows)
 
 
 @njit(cache=True)
-def _send_letters(led: Ledger, col: Columns, staff: Staff, rules: Rules, rows: np.ndarray, day: int) -> np.ndarray:
+def _send_letters(arenas: List, led: Ledger, col: Columns, staff: Staff, rules: Rules, rows: np.ndarray, day: int) -> np.ndarray:
     """2703(f) letters for the cases that get one: preservation held from today. Returns the letters by agency."""
     new = day + rules.preservation_days
     sent = np.zeros(len(staff.route), np.int64)
@@ -114,7 +115,7 @@ def _send_letters(led: Ledger, col: Columns, staff: Staff, rules: Rules, rows: n
 
 
 @njit(cache=True)
-def _enqueue(col: Columns, q: LaneQueue, staff: Staff, rules: Rules, rows: np.ndarray, day: int) -> None:
+def _enqueue(arenas: List, col: Columns, q: LaneQueue, staff: Staff, rules: Rules, rows: np.ndarray, day: int) -> None:
     """Price each row's next step in hours and queue it at its agency, entering today."""
     n = len(rows)
     agency, tier, order = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n, np.int64)
@@ -149,11 +150,11 @@ def _enqueue(col: Columns, q: LaneQueue, staff: Staff, rules: Rules, rows: np.nd
         staff.work_waiting[agency[i]] += 1
         if step == REVIEW:
             staff.reviews_waiting[agency[i]] += 1
-    lanes.push(q, rows, agency, tier, order, day)
+    lanes.push(arenas, q, rows, agency, tier, order, day)
 
 
 @njit(cache=True)
-def _check_isp_logs(led: Ledger, col: Columns, rules: Rules, rows: np.ndarray, log_age: np.ndarray) -> None:
+def _check_isp_logs(arenas: List, led: Ledger, col: Columns, rules: Rules, rows: np.ndarray, log_age: np.ndarray) -> None:
     """The ISP subpoena for cases with an IP lead: the logs are gone if older than the ISP keeps them, or
     unattributable behind carrier-grade NAT."""
     for i in range(len(rows)):
@@ -165,42 +166,41 @@ def _check_isp_logs(led: Ledger, col: Columns, rules: Rules, rows: np.ndarray, l
 
 
 @njit(cache=True)
-def _schedule_service(led: Ledger, col: Columns, staff: Staff, c: Calendars, link: np.ndarray, rows: np.ndarray,
-                      day: int) -> None:
+def _schedule_service(arenas: List, led: Ledger, col: Columns, staff: Staff, c: Calendars, rows: np.ndarray, day: int) -> None:
     """Drafted legal process waits for its approval (MLAT, an emergency request's answer): its outcome is now fixed."""
     due = day + col.process_days[rows].astype(np.int64)
     ledger.schedule(led, col, staff.route, rows, due, day)
-    calendar.schedule(c, link, SERVICE, EACH, rows, due, day)
+    calendar.schedule(arenas, c, SERVICE, EACH, rows, due, day)
 
 
 @njit(cache=True)
-def _where(rows: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _where(arenas: List, rows: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return rows[keep]
 
 
 @njit(cache=True)
-def _take_in(led: Ledger, col: Columns, q: LaneQueue, staff: Staff, rules: Rules, arrived: np.ndarray,
+def _take_in(arenas: List, led: Ledger, col: Columns, q: LaneQueue, staff: Staff, rules: Rules, arrived: np.ndarray,
              day: int) -> None:
     """New referrals, signed warrants and answers: queued (referrals first, then the rest, each in arrival order)."""
     step = col.step[arrived]
-    moving = _where(arrived, (step == IDENTIFY) | (step == DRAFT))
-    _move_to_step(led, col, staff, moving, day)
-    new = _where(arrived, step == REVIEW)
+    moving = _where(arenas, arrived, (step == IDENTIFY) | (step == DRAFT))
+    _move_to_step(arenas, led, col, staff, moving, day)
+    new = _where(arenas, arrived, step == REVIEW)
     col.received[new] = day
     below = (col.quality[new] >= rules.priority_cutoff) & ~col.urgent[new]
-    _close_unworked(led, col, staff, new[below], day)
+    _close_unworked(arenas, led, col, staff, new[below], day)
     referrals = new[~below]
-    _move_to(led, col, staff, referrals, AGENCY_QUEUE, day)
+    _move_to(arenas, led, col, staff, referrals, AGENCY_QUEUE, day)
     if rules.letters_at_receipt:
-        sent = _send_letters(led, col, staff, rules, referrals, day)
+        sent = _send_letters(arenas, led, col, staff, rules, referrals, day)
         for agency in range(len(staff.route)):
             staff.credit[agency] -= sent[agency] * rules.letter_cost
-    _enqueue(col, q, staff, rules, referrals, day)
-    _enqueue(col, q, staff, rules, _where(arrived, step != REVIEW), day)
+    _enqueue(arenas, col, q, staff, rules, referrals, day)
+    _enqueue(arenas, col, q, staff, rules, _where(arenas, arrived, step != REVIEW), day)
 
 
 @njit(cache=True)
-def _close_stale(led: Ledger, col: Columns, q: LaneQueue, staff: Staff, rules: Rules, stale: np.ndarray,
+def _close_stale(arenas: List, led: Ledger, col: Columns, q: LaneQueue, staff: Staff, rules: Rules, stale: np.ndarray,
                  day: int) -> None:
     """Referrals nobody picked up within the backlog limit are closed; opened cases are queued again."""
     review = col.step[stale] == REVIEW
@@ -208,12 +208,12 @@ def _close_stale(led: Ledger, col: Columns, q: LaneQueue, staff: Staff, rules: R
         agency = col.agency[stale[i]]
         staff.work_waiting[agency] -= 1
         staff.reviews_waiting[agency] -= review[i]
-    _close_unworked(led, col, staff, stale[review], day)
-    _enqueue(col, q, staff, rules, stale[~review], day)
+    _close_unworked(arenas, led, col, staff, stale[review], day)
+    _enqueue(arenas, col, q, staff, rules, stale[~review], day)
 
 
 @njit(cache=True)
-def _reviewed(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, rows: np.ndarray,
+def _reviewed(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, rows: np.ndarray,
               day: int) -> int:
     """Reviews done: closed, investigated without platform legal process, or opened. Returns the US cases."""
     route = staff.route[col.agency[rows].astype(np.int64)]
@@ -226,7 +226,7 @@ def _reviewed(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staf
                 led.closed_not_actionable[route[i]] += 1
                 led.counts[OPEN_OTHER] -= 1
     actionable = col.actionable[rows]
-    _release(col, rows[~actionable])
+    _release(arenas, col, rows[~actionable])
     needs = col.needs_process[rows]
     without = actionable & ~needs
     for i in range(len(rows)):
@@ -236,58 +236,58 @@ def _reviewed(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staf
     us_without = rows[without & (route == US)]
     col.evidence_missing[us_without] = False
     col.step[us_without] = FOLLOW_UP
-    _release(col, rows[without & (route == FOREIGN)])
+    _release(arenas, col, rows[without & (route == FOREIGN)])
     opened = rows[actionable & needs]
     col.evidence_missing[opened] = False
     if not rules.letters_at_receipt:
-        _send_letters(led, col, staff, rules, opened, day)
+        _send_letters(arenas, led, col, staff, rules, opened, day)
     mlat = (route[actionable & needs] == FOREIGN) & ~col.urgent[opened]
     to_mlat = opened[mlat]
-    _move_to(led, col, staff, to_mlat, MLAT, day)
-    _schedule_service(led, col, staff, c, q.next_row, to_mlat, day)
+    _move_to(arenas, led, col, staff, to_mlat, MLAT, day)
+    _schedule_service(arenas, led, col, staff, c, to_mlat, day)
     opened = opened[~mlat]
     for row in opened:
         col.step[row] = WARRANT if col.wilson[row] else (IDENTIFY if col.identify[row] else DRAFT)
-    _move_to_step(led, col, staff, opened, day)
-    _enqueue(col, q, staff, rules, us_without, day)
-    _enqueue(col, q, staff, rules, opened, day)
+    _move_to_step(arenas, led, col, staff, opened, day)
+    _enqueue(arenas, col, q, staff, rules, us_without, day)
+    _enqueue(arenas, col, q, staff, rules, opened, day)
     return int(np.sum(actionable & (route == US)))
 
 
 @njit(cache=True)
-def _finish(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, done: np.ndarray,
+def _finish(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, done: np.ndarray,
             day: int) -> tuple:
     """Each finished step's consequence, in Step order. Returns (US cases reviewed, arrest-bound rows)."""
     steps = col.step[done]
-    investigations_us = _reviewed(led, col, q, c, staff, rules, done[steps == REVIEW], day)
+    investigations_us = _reviewed(arenas, led, col, q, c, staff, rules, done[steps == REVIEW], day)
     warrants = done[steps == WARRANT]   # to the judge; back to identify the suspect or draft
     for row in warrants:
         col.step[row] = IDENTIFY if col.identify[row] else DRAFT
-    calendar.schedule(c, q.next_row, INBOX, EACH, warrants,
+    calendar.schedule(arenas, c, INBOX, EACH, warrants,
                       day + np.maximum(col.warrant_days[warrants], 1).astype(np.int64), day)
     subpoenas = done[steps == IDENTIFY]   # out today (the ISP's with the report's IP); back with their answers
-    _check_isp_logs(led, col, rules, subpoenas,
+    _check_isp_logs(arenas, led, col, rules, subpoenas,
                     day - col.created[subpoenas].astype(np.int64) + rules.upload_to_report_days)
     col.step[subpoenas] = DRAFT
-    calendar.schedule(c, q.next_row, INBOX, EACH, subpoenas,
+    calendar.schedule(arenas, c, INBOX, EACH, subpoenas,
                       day + np.maximum(col.identification_days[subpoenas], 1).astype(np.int64), day)
-    _schedule_service(led, col, staff, c, q.next_row, done[steps == DRAFT], day)
+    _schedule_service(arenas, led, col, staff, c, done[steps == DRAFT], day)
     followed = done[steps == FOLLOW_UP]   # an arrest (forensic exam first) or the end
     bound = np.empty(len(followed), np.bool_)
     for i in range(len(followed)):
         row = followed[i]
         chance = rules.arrest_probability_evidence_lost if col.evidence_missing[row] else rules.arrest_probability
         bound[i] = np.float64(col.arrest_draw[row]) < chance
-    _release(col, followed[~bound])
+    _release(arenas, col, followed[~bound])
     return investigations_us, followed[bound]
 
 
 @njit(cache=True)
-def _serve(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, rows: np.ndarray,
+def _serve(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules, rows: np.ndarray,
            day: int) -> None:
     """Legal process reaches the platform today: in time if the platform still holds the content."""
     route = staff.route[col.agency[rows].astype(np.int64)]
-    _release(col, rows[route == FOREIGN])
+    _release(arenas, col, rows[route == FOREIGN])
     rows = rows[route == US]
     in_time = day <= col.deadline[rows]
     response = col.response_days[rows].astype(np.int64)
@@ -295,36 +295,36 @@ def _serve(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, staff: Staff, 
     later = in_time & ~col.identify[rows]   # the ISP subpoena follows the platform's answer
     log_age = (day + response[later] + rules.subpoena_days - col.created[rows[later]].astype(np.int64)
                + rules.upload_to_report_days)
-    _check_isp_logs(led, col, rules, rows[later], log_age)
+    _check_isp_logs(arenas, led, col, rules, rows[later], log_age)
     go_on = in_time | (not rules.close_expired)
-    _release(col, rows[~go_on])
+    _release(arenas, col, rows[~go_on])
     answered = rows[go_on]
     col.step[answered] = FOLLOW_UP
-    calendar.schedule(c, q.next_row, INBOX, EACH, answered, day + np.maximum(response[go_on], 1), day)
+    calendar.schedule(arenas, c, INBOX, EACH, answered, day + np.maximum(response[go_on], 1), day)
 
 
 @njit(cache=True)
-def desk_day(col: Columns, led: Ledger, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules,
+def desk_day(arenas: List, col: Columns, led: Ledger, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules,
              day: int) -> tuple:
     """The agencies' day (module doc). Returns (US cases reviewed today, arrest-bound rows for the lab)."""
-    arrived = calendar.pop(c, q.next_row, INBOX, day)
+    arrived = calendar.pop(arenas, c, INBOX, day)
     if len(arrived):
-        _take_in(led, col, q, staff, rules, arrived, day)
+        _take_in(arenas, led, col, q, staff, rules, arrived, day)
     stale = np.empty(q.totals[0], np.int64)
-    n = lanes.drop_entered_before(q, day - rules.backlog_limit, stale)
+    n = lanes.drop_entered_before(arenas, q, day - rules.backlog_limit, stale)
     if n:
-        _close_stale(led, col, q, staff, rules, stale[:n], day)
+        _close_stale(arenas, led, col, q, staff, rules, stale[:n], day)
     n_agencies = len(staff.route)
     if rules.policy == DEADLINE_FIRST:
         for agency in range(n_agencies):
             for offset in (0, REVIEW_OFFSET):
-                lanes.demote(q, agency, FIRST_TIER + offset, day, EXPIRED_TIER + offset)
+                lanes.demote(arenas, q, agency, FIRST_TIER + offset, day, EXPIRED_TIER + offset)
     done = np.empty(q.totals[0], np.int64)
     n_done = 0
     for agency in range(n_agencies):
         staff.credit[agency] += staff.hours_per_day[agency]
         start = n_done
-        n_done, used = lanes.pop_budget(q, agency, col.work, staff.credit[agency], done, n_done)
+        n_done, used = lanes.pop_budget(arenas, q, agency, col.work, staff.credit[agency], done, n_done)
         staff.used_today[agency] = used
         staff.work_waiting[agency] -= n_done - start
         for row in done[start:n_done]:
@@ -336,8 +336,8 @@ def desk_day(col: Columns, led: Ledger, q: LaneQueue, c: Calendars, staff: Staff
     investigations_us = 0
     bound = np.empty(0, np.int64)
     if n_done:
-        investigations_us, bound = _finish(led, col, q, c, staff, rules, done[:n_done], day)
-    served = calendar.pop(c, q.next_row, SERVICE, day)
+        investigations_us, bound = _finish(arenas, led, col, q, c, staff, rules, done[:n_done], day)
+    served = calendar.pop(arenas, c, SERVICE, day)
     if len(served):
-        _serve(led, col, q, c, staff, rules, served, day)
+        _serve(arenas, led, col, q, c, staff, rules, served, day)
     return investigations_us, bound

@@ -1,10 +1,9 @@
-"""The agencies' queue, compiled: every agency's waiting work as linked lists of report rows.
+"""A compiled priority queue of report rows: the agencies' work, and NCMEC's queue.
 
-The same order as :class:`model.queues.PriorityQueue` (the reference): a lane per agency, tier and
-order within the tier (a deadline day under ``deadline_first``, else 0), served in that order; within a
-lane rows leave in order of the day they entered, then arrival. A lane is a singly linked list through
-:attr:`LaneQueue.next_row` (a row waits in one place at a time), so joining and leaving cost nothing
-per row beyond the link.
+The same order as :class:`model.queues.PriorityQueue` (the reference): a lane per group (an agency;
+NCMEC has one), tier and order within the tier (a deadline day under ``deadline_first``, else 0),
+served in that order; within a lane rows leave in order of the day they entered, then arrival. Each
+lane is a list of :mod:`model.engine.segments`.
 
 Functions here are numba kernels on a :class:`LaneQueue` (a named tuple of arrays).
 """
@@ -15,6 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.typed import List
+
+from model.engine import segments
+from model.engine.segments import Segments, new_segments
 
 #: Tiers a queue key can have (model.policies: urgent 0, bands 1-8, expired 9; referrals + 10).
 N_TIERS = 20
@@ -22,60 +25,55 @@ END = -1
 
 
 class LaneQueue(NamedTuple):
-    """The lanes of every agency. Lane ``(agency * N_TIERS + tier) * n_orders + order``."""
+    """The lanes of every group. Lane ``(group * N_TIERS + tier) * n_orders + order``."""
 
-    next_row: np.ndarray   # int64 by row: the next row in its lane (END at the tail)
+    lanes: Segments
     entered: np.ndarray    # int32 by row: the day it entered the queue
-    head: np.ndarray       # int64 by lane (END when empty)
-    tail: np.ndarray       # int64 by lane
-    tier_rows: np.ndarray  # int64 by (agency, tier): rows queued in the tier
-    lowest: np.ndarray     # int64 by (agency, tier): no row has a smaller order
+    tier_rows: np.ndarray  # int64 by (group, tier): rows queued in the tier
+    lowest: np.ndarray     # int64 by (group, tier): no row has a smaller order
     totals: np.ndarray     # int64 [rows queued, sum of their entry days]
 
 
-def new_queue(capacity: int, n_agencies: int, n_orders: int) -> LaneQueue:
-    n_lanes = n_agencies * N_TIERS * n_orders
-    return LaneQueue(next_row=np.full(capacity, END, np.int64), entered=np.zeros(capacity, np.int32),
-                     head=np.full(n_lanes, END, np.int64), tail=np.full(n_lanes, END, np.int64),
-                     tier_rows=np.zeros(n_agencies * N_TIERS, np.int64),
-                     lowest=np.full(n_agencies * N_TIERS, n_orders, np.int64), totals=np.zeros(2, np.int64))
-
-
-def n_orders_of(q: LaneQueue) -> int:
-    return len(q.head) // len(q.tier_rows)
+def new_queue(arenas: List, capacity: int, n_groups: int, n_orders: int) -> LaneQueue:
+    return LaneQueue(lanes=new_segments(arenas, n_groups * N_TIERS * n_orders), entered=np.zeros(capacity, np.int32),
+                     tier_rows=np.zeros(n_groups * N_TIERS, np.int64),
+                     lowest=np.full(n_groups * N_TIERS, n_orders, np.int64), totals=np.zeros(2, np.int64))
 
 
 @njit(cache=True)
-def push(q: LaneQueue, rows: np.ndarray, agency: np.ndarray, tier: np.ndarray, order: np.ndarray, day: int) -> None:
-    """Queue each row at the tail of its lane (its agency, tier and order), entering on `day` (no lane holds a later
+def push(arenas: List, q: LaneQueue, rows: np.ndarray, group: np.ndarray, tier: np.ndarray, order: np.ndarray, day: int) -> None:
+    """Queue each row at the tail of its lane (its group, tier and order), entering on `day` (no lane holds a later
     entry day), in the order given."""
-    n_orders = len(q.head) // len(q.tier_rows)
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    arena = arenas[s.which]
     for i in range(len(rows)):
         row = rows[i]
         if order[i] >= n_orders:
             raise ValueError("queue order (a deadline day) beyond the queue's horizon")
-        group = agency[i] * N_TIERS + tier[i]
-        lane = group * n_orders + order[i]
-        q.next_row[row] = END
+        lanes_group = group[i] * N_TIERS + tier[i]
+        lane = lanes_group * n_orders + order[i]
+        if s.size[lane] == s.cap[lane]:
+            arena = segments.grow(arenas, s, lane, 1)
+        p = s.start[lane] + s.size[lane]
+        if p >= s.cap[lane]:
+            p -= s.cap[lane]
+        arena[s.base[lane] + p] = row
+        s.size[lane] += 1
         q.entered[row] = day
-        if q.head[lane] == END:
-            q.head[lane] = row
-        else:
-            q.next_row[q.tail[lane]] = row
-        q.tail[lane] = row
-        q.tier_rows[group] += 1
-        if order[i] < q.lowest[group]:
-            q.lowest[group] = order[i]
+        q.tier_rows[lanes_group] += 1
+        if order[i] < q.lowest[lanes_group]:
+            q.lowest[lanes_group] = order[i]
     q.totals[0] += len(rows)
     q.totals[1] += day * len(rows)
 
 
 @njit(cache=True)
 def _first_lane(q: LaneQueue, group: int, n_orders: int, start: int) -> int:
-    """The first nonempty lane of a tier from order `start` (END if none); moves the tier's lowest order up."""
+    """The first nonempty lane of a (group, tier) from order `start` (END if none); moves its lowest order up."""
     for order in range(max(start, q.lowest[group]), n_orders):
         lane = group * n_orders + order
-        if q.head[lane] != END:
+        if q.lanes.size[lane]:
             return lane
         if order == q.lowest[group]:
             q.lowest[group] = order + 1
@@ -83,143 +81,152 @@ def _first_lane(q: LaneQueue, group: int, n_orders: int, start: int) -> int:
 
 
 @njit(cache=True)
-def pop_budget(q: LaneQueue, agency: int, cost: np.ndarray, credit: float, out: np.ndarray, n_out: int) -> tuple:
-    """Pop the longest prefix of `agency`'s work whose cost fits in `credit` (hours), into `out` from `n_out`.
+def pop_budget(arenas: List, q: LaneQueue, group: int, cost: np.ndarray, credit: float, out: np.ndarray, n_out: int) -> tuple:
+    """Pop the longest prefix of `group`'s rows whose cost fits in `credit`, into `out` from `n_out`.
 
     Costs add up lane by lane in float64, in queue order, as the reference's ``cumsum``; a lane that does not
-    fit whole ends the pop. Returns (rows in `out`, hours used).
+    fit whole ends the pop. Returns (end of the rows in `out`, cost used).
     """
-    n_orders = len(q.head) // len(q.tier_rows)
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    arena = arenas[s.which]
     used = 0.0
     for tier in range(N_TIERS):
-        group = agency * N_TIERS + tier
+        tier_group = group * N_TIERS + tier
         order = 0
-        while q.tier_rows[group] > 0:
-            lane = _first_lane(q, group, n_orders, order)
+        while q.tier_rows[tier_group] > 0:
+            lane = _first_lane(q, tier_group, n_orders, order)
             if lane == END:
                 break
-            order = lane - group * n_orders + 1
+            order = lane - tier_group * n_orders + 1
             left = credit - used
             spent = 0.0
-            row = q.head[lane]
+            base, cap, start, size = s.base[lane], s.cap[lane], s.start[lane], s.size[lane]
             taken = 0
             entered = 0
-            while row != END:
+            while taken < size:
+                p = start + taken
+                if p >= cap:
+                    p -= cap
+                row = arena[base + p]
                 total = spent + np.float64(cost[row])
                 if total > left:
                     break
                 spent = total
-                out[n_out] = row
-                n_out += 1
-                taken += 1
+                out[n_out + taken] = row
                 entered += q.entered[row]
-                row = q.next_row[row]
-            q.head[lane] = row
-            if row == END:
-                q.tail[lane] = END
-            q.tier_rows[group] -= taken
+                taken += 1
+            segments.drop(s, lane, taken)
+            n_out += taken
+            q.tier_rows[tier_group] -= taken
             q.totals[0] -= taken
             q.totals[1] -= entered
             used += spent
-            if row != END:
+            if taken < size:
                 return n_out, used
     return n_out, used
 
 
 @njit(cache=True)
-def drop_entered_before(q: LaneQueue, day: int, out: np.ndarray) -> int:
+def drop_entered_before(arenas: List, q: LaneQueue, day: int, out: np.ndarray) -> int:
     """Remove every row that entered before `day`, lane by lane in queue order, into `out`; returns how many."""
-    n_orders = len(q.head) // len(q.tier_rows)
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    arena = arenas[s.which]
     n = 0
     for group in range(len(q.tier_rows)):
         if q.tier_rows[group] == 0:
             continue
         for order in range(q.lowest[group], n_orders):
             lane = group * n_orders + order
-            row = q.head[lane]
+            base, cap, start, size = s.base[lane], s.cap[lane], s.start[lane], s.size[lane]
             taken = 0
-            while row != END and q.entered[row] < day:
-                out[n] = row
-                n += 1
-                taken += 1
+            while taken < size:
+                p = start + taken
+                if p >= cap:
+                    p -= cap
+                row = arena[base + p]
+                if q.entered[row] >= day:
+                    break
+                out[n + taken] = row
                 q.totals[1] -= q.entered[row]
-                row = q.next_row[row]
-            q.head[lane] = row
-            if row == END:
-                q.tail[lane] = END
+                taken += 1
+            segments.drop(s, lane, taken)
+            n += taken
             q.tier_rows[group] -= taken
             q.totals[0] -= taken
     return n
 
 
 @njit(cache=True)
-def demote(q: LaneQueue, agency: int, tier: int, below_order: int, to_tier: int) -> None:
+def demote(arenas: List, q: LaneQueue, group: int, tier: int, below_order: int, to_tier: int) -> None:
     """Move the rows of `tier` whose order is below `below_order` to `to_tier` (order 0), keeping their entry days:
     merged by entry day behind the rows already there (among the moved, equal days in order of their lanes)."""
-    n_orders = len(q.head) // len(q.tier_rows)
-    group = agency * N_TIERS + tier
-    if q.tier_rows[group] == 0:
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    source = group * N_TIERS + tier
+    if q.tier_rows[source] == 0:
         return
-    moved = np.empty(q.tier_rows[group], np.int64)
+    moved = np.empty(q.tier_rows[source], np.int64)
     n = 0
-    for order in range(q.lowest[group], min(below_order, n_orders)):
-        lane = group * n_orders + order
-        row = q.head[lane]
-        while row != END:
-            moved[n] = row
-            n += 1
-            row = q.next_row[row]
-        q.head[lane] = END
-        q.tail[lane] = END
+    for order in range(q.lowest[source], min(below_order, n_orders)):
+        lane = source * n_orders + order
+        n = segments.take(arenas, s, lane, s.size[lane], moved, n)
     if n == 0:
         return
-    q.tier_rows[group] -= n
-    q.lowest[group] = max(q.lowest[group], below_order)
+    q.tier_rows[source] -= n
+    q.lowest[source] = max(q.lowest[source], below_order)
     moved = moved[:n]
     moved = moved[np.argsort(q.entered[moved], kind="mergesort")]
-    target = (agency * N_TIERS + to_tier)
+    target = group * N_TIERS + to_tier
     lane = target * n_orders
-    # Merge the lane (sorted by entry day) with the moved rows: on equal days, rows already there first.
-    row = q.head[lane]
-    previous = END
-    i = 0
-    while i < n:
-        new = moved[i]
-        while row != END and q.entered[row] <= q.entered[new]:
-            previous = row
-            row = q.next_row[row]
-        if previous == END:
-            q.head[lane] = new
+    there = np.empty(s.size[lane], np.int64)
+    segments.take(arenas, s, lane, len(there), there, 0)
+    # Merge by entry day: on equal days, rows already there first.
+    merged = np.empty(len(there) + n, np.int64)
+    i = j = 0
+    while i < len(there) or j < n:
+        if j == n or (i < len(there) and q.entered[there[i]] <= q.entered[moved[j]]):
+            merged[i + j] = there[i]
+            i += 1
         else:
-            q.next_row[previous] = new
-        q.next_row[new] = row
-        previous = new
-        i += 1
-    if row == END:
-        q.tail[lane] = previous
+            merged[i + j] = moved[j]
+            j += 1
+    arena = segments.grow(arenas, s, lane, len(merged)) if s.cap[lane] < len(merged) else arenas[s.which]
+    base = s.base[lane]
+    for k in range(len(merged)):
+        arena[base + k] = merged[k]
+    s.start[lane] = 0
+    s.size[lane] = len(merged)
     q.tier_rows[target] += n
     q.lowest[target] = 0
 
 
 @njit(cache=True)
-def first_entry(q: LaneQueue, first_group: int, last_group: int) -> int:
-    """The earliest entry day among the rows of (agency, tier) groups [first_group, last_group); -1 if none."""
-    n_orders = len(q.head) // len(q.tier_rows)
+def first_entry(arenas: List, q: LaneQueue, first_group: int, last_group: int) -> int:
+    """The earliest entry day among the rows of (group, tier) pairs [first_group, last_group); -1 if none."""
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    arena = arenas[s.which]
     best = -1
     for group in range(first_group, last_group):
         if q.tier_rows[group] == 0:
             continue
         for order in range(q.lowest[group], n_orders):
-            row = q.head[group * n_orders + order]
-            if row != END and (best < 0 or q.entered[row] < best):
-                best = q.entered[row]
+            lane = group * n_orders + order
+            if s.size[lane]:
+                row = arena[s.base[lane] + s.start[lane]]
+                if best < 0 or q.entered[row] < best:
+                    best = q.entered[row]
     return best
 
 
 @njit(cache=True)
-def rows_of(q: LaneQueue, first_group: int, last_group: int) -> np.ndarray:
-    """The rows of (agency, tier) groups [first_group, last_group), in service order."""
-    n_orders = len(q.head) // len(q.tier_rows)
+def rows_of(arenas: List, q: LaneQueue, first_group: int, last_group: int) -> np.ndarray:
+    """The rows of (group, tier) pairs [first_group, last_group), in service order."""
+    s = q.lanes
+    n_orders = len(s.size) // len(q.tier_rows)
+    arena = arenas[s.which]
     total = 0
     for group in range(first_group, last_group):
         total += q.tier_rows[group]
@@ -229,9 +236,11 @@ def rows_of(q: LaneQueue, first_group: int, last_group: int) -> np.ndarray:
         if q.tier_rows[group] == 0:
             continue
         for order in range(q.lowest[group], n_orders):
-            row = q.head[group * n_orders + order]
-            while row != END:
-                out[n] = row
+            lane = group * n_orders + order
+            for j in range(s.size[lane]):
+                p = s.start[lane] + j
+                if p >= s.cap[lane]:
+                    p -= s.cap[lane]
+                out[n] = arena[s.base[lane] + p]
                 n += 1
-                row = q.next_row[row]
     return out

@@ -35,7 +35,7 @@ class CompiledNcmec(Ncmec):
         self._urgent += int(np.count_nonzero(urgent))
         desk.fit(store.capacity)
         columns = columns_of(store)
-        self._bundled += receive(desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
+        self._bundled += receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)
 
@@ -44,7 +44,7 @@ class CompiledNcmec(Ncmec):
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
         store, desk = self.store, self.desk
         columns = columns_of(store)
-        self.used_today, self.credit = triage_day(desk.ledger, columns, desk.triage, desk.calendars, desk.route,
+        self.used_today, self.credit = triage_day(desk.arenas, desk.ledger, columns, desk.triage, desk.calendars, desk.route,
                                                   self.triage, self.credit, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)

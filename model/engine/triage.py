@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 from model.engine import calendar, lanes
 from model.engine.calendar import BATCH, INBOX, Calendars
@@ -35,7 +36,7 @@ class Triage(NamedTuple):
 
 
 @njit(cache=True)
-def _end_informational(led: Ledger, col: Columns, rows: np.ndarray) -> None:
+def _end_informational(arenas: List, led: Ledger, col: Columns, rows: np.ndarray) -> None:
     """Reports that go no further (no usable data, or bundled viral copies): counted, then freed."""
     for row in rows:
         if col.counted[row]:
@@ -46,13 +47,13 @@ def _end_informational(led: Ledger, col: Columns, rows: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def receive(led: Ledger, col: Columns, q: LaneQueue, triage: Triage, rows: np.ndarray, urgent: np.ndarray,
+def receive(arenas: List, led: Ledger, col: Columns, q: LaneQueue, triage: Triage, rows: np.ndarray, urgent: np.ndarray,
             known: np.ndarray, viral: np.ndarray, day: int) -> int:
     """A platform's reports of the day join the queue (viral copies are bundled if bundling is on). Returns how
     many were bundled."""
     bundled = 0
     if triage.bundling:
-        _end_informational(led, col, rows[viral])
+        _end_informational(arenas, led, col, rows[viral])
         bundled = int(np.sum(viral))
         keep = ~viral
         rows, urgent, known = rows[keep], urgent[keep], known[keep]
@@ -71,45 +72,45 @@ def receive(led: Ledger, col: Columns, q: LaneQueue, triage: Triage, rows: np.nd
             tier[i] = FIRST_TIER
             if triage.policy == DEADLINE_FIRST:
                 order[i] = col.deadline[row]
-    lanes.push(q, rows, np.zeros(n, np.int64), tier, order, day)
+    lanes.push(arenas, q, rows, np.zeros(n, np.int64), tier, order, day)
     return bundled
 
 
 @njit(cache=True)
-def _pass_on(led: Ledger, col: Columns, c: Calendars, link: np.ndarray, route_of: np.ndarray, triage: Triage,
-             rows: np.ndarray, day: int) -> None:
+def _pass_on(arenas: List, led: Ledger, col: Columns, c: Calendars, route_of: np.ndarray, triage: Triage, rows: np.ndarray,
+             day: int) -> None:
     """Informational reports end; referrals go into their agencies' inbox (urgent ones today)."""
     referral = col.quality[rows] < 1
-    _end_informational(led, col, rows[~referral])
+    _end_informational(arenas, led, col, rows[~referral])
     referred = rows[referral]
     for row in referred:
         if col.counted[row]:
             led.referred[route_of[col.agency[row]]] += 1
     urgent = col.urgent[referred]
     now = referred[urgent]
-    calendar.schedule(c, link, INBOX, BATCH, now, np.full(len(now), day, np.int64), day)
+    calendar.schedule(arenas, c, INBOX, BATCH, now, np.full(len(now), day, np.int64), day)
     later = referred[~urgent]
-    calendar.schedule(c, link, INBOX, BATCH, later, np.full(len(later), day + triage.referral_delay, np.int64), day)
+    calendar.schedule(arenas, c, INBOX, BATCH, later, np.full(len(later), day + triage.referral_delay, np.int64), day)
 
 
 @njit(cache=True)
-def triage_day(led: Ledger, col: Columns, q: LaneQueue, c: Calendars, route_of: np.ndarray, triage: Triage,
+def triage_day(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, route_of: np.ndarray, triage: Triage,
                credit: float, day: int) -> tuple:
     """Triage within today's analyst time (reports past the backlog limit passed on unreviewed first).
 
     Returns (analyst time used, the credit carried to tomorrow), in novel-report units.
     """
     unreviewed = np.empty(q.totals[0], np.int64)
-    n = lanes.drop_entered_before(q, day - triage.backlog_limit, unreviewed)
+    n = lanes.drop_entered_before(arenas, q, day - triage.backlog_limit, unreviewed)
     if n:
         for row in unreviewed[:n]:
             if col.counted[row]:
                 led.counts[UNREVIEWED] += 1
-        _pass_on(led, col, c, q.next_row, route_of, triage, unreviewed[:n], day)
+        _pass_on(arenas, led, col, c, route_of, triage, unreviewed[:n], day)
     if triage.policy == DEADLINE_FIRST:
-        lanes.demote(q, 0, FIRST_TIER, day, EXPIRED_TIER)
+        lanes.demote(arenas, q, 0, FIRST_TIER, day, EXPIRED_TIER)
     credit += triage.budget
     popped = np.empty(q.totals[0], np.int64)
-    n, used = lanes.pop_budget(q, 0, col.triage_cost, credit, popped, 0)
-    _pass_on(led, col, c, q.next_row, route_of, triage, popped[:n], day)
+    n, used = lanes.pop_budget(arenas, q, 0, col.triage_cost, credit, popped, 0)
+    _pass_on(arenas, led, col, c, route_of, triage, popped[:n], day)
     return used, (credit - used if q.totals[0] else 0.0)
