@@ -35,8 +35,9 @@ class Calendars(NamedTuple):
     waiting: np.ndarray    # int64 [2]: rows in each calendar
 
 
-def new_calendars(arenas: List, capacity: int, days: int) -> Calendars:
-    return Calendars(lists=new_segments(arenas, 4 * days + 4), due=np.zeros(capacity, np.int32),
+def new_calendars(arena: int, capacity: int, days: int) -> Calendars:
+    """Empty calendars whose lists are in arena number `arena`, with a ring of `days`."""
+    return Calendars(lists=new_segments(arena, 4 * days + 4), due=np.zeros(capacity, np.int32),
                      far_first=np.full((2, 2), NEVER, np.int64), waiting=np.zeros(2, np.int64))
 
 

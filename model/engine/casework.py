@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numba import types
-from numba.typed import List
 
 from model.agency import Agency
-from model.engine import calendar, lanes
+from model.engine import calendar, lanes, segments
 from model.engine.calendar import BATCH, EACH, INBOX, SERVICE
 from model.engine.columns import columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
@@ -28,6 +26,10 @@ from model.params import Scenario
 from model.queues import GROUP_SHIFT, TIER_SHIFT
 from model.reports import ReportStore, Rows
 
+
+#: numba's start-up (its typing and target contexts, about half a second once per process) happens here, when the
+#: engine is imported, as an extension module's loading would, rather than inside the first model's construction.
+segments.new_arenas(0, 0)
 
 class QueueView:
     """A compiled queue (the agencies', or NCMEC's) as the reference's :class:`~model.queues.PriorityQueue` shows it
@@ -131,12 +133,12 @@ class CompiledCasework:
         self.staff = Staff(route=self.route, hours_per_day=np.array([a.hours_per_day for a in agencies], np.float64),
                            credit=np.zeros(n), used_today=np.zeros(n), work_waiting=np.zeros(n, np.int64),
                            reviews_waiting=np.zeros(n, np.int64))
-        self.arenas = List.empty_list(types.int64[::1])   # the queues' and calendars' rows
-        self.lanes = lanes.new_queue(self.arenas, self.store.capacity, n, self._n_orders)
+        self.arenas = segments.new_arenas(3, 4096)   # the rows of the two queues' lanes and of the calendars' days
+        self.lanes = lanes.new_queue(0, self.store.capacity, n, self._n_orders)
         #: NCMEC's queue (model.engine.ncmec), with the same entry days by row (a report waits in one place at a time).
-        self.triage = lanes.new_queue(self.arenas, self.store.capacity, 1, self._triage_orders)._replace(
+        self.triage = lanes.new_queue(1, self.store.capacity, 1, self._triage_orders)._replace(
             entered=self.lanes.entered)
-        self.calendars = calendar.new_calendars(self.arenas, self.store.capacity, self._ring_days)
+        self.calendars = calendar.new_calendars(2, self.store.capacity, self._ring_days)
 
     def fit(self, capacity: int) -> None:
         """Grow the columns by row (entry days, due days) with the report store."""

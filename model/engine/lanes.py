@@ -34,8 +34,9 @@ class LaneQueue(NamedTuple):
     totals: np.ndarray     # int64 [rows queued, sum of their entry days]
 
 
-def new_queue(arenas: List, capacity: int, n_groups: int, n_orders: int) -> LaneQueue:
-    return LaneQueue(lanes=new_segments(arenas, n_groups * N_TIERS * n_orders), entered=np.zeros(capacity, np.int32),
+def new_queue(arena: int, capacity: int, n_groups: int, n_orders: int) -> LaneQueue:
+    """An empty queue whose lanes are in arena number `arena`."""
+    return LaneQueue(lanes=new_segments(arena, n_groups * N_TIERS * n_orders), entered=np.zeros(capacity, np.int32),
                      tier_rows=np.zeros(n_groups * N_TIERS, np.int64),
                      lowest=np.full(n_groups * N_TIERS, n_orders, np.int64), totals=np.zeros(2, np.int64))
 

@@ -33,11 +33,20 @@ class Segments(NamedTuple):
     top: np.ndarray   # int64 [1]: the arena's first unused position
 
 
-def new_segments(arenas: List, n_lists: int, arena_rows: int = 4096) -> Segments:
-    """Lists with a new arena, appended to `arenas`."""
-    arenas.append(np.zeros(arena_rows, np.int64))
-    return Segments(len(arenas) - 1, np.zeros(n_lists, np.int64), np.zeros(n_lists, np.int64),
-                    np.zeros(n_lists, np.int64), np.zeros(n_lists, np.int64), np.zeros(1, np.int64))
+@njit(cache=True)
+def new_arenas(n: int, rows: int) -> List:
+    """`n` empty arenas of `rows` rows each, as a typed list (made here: a typed list built from Python compiles its
+    methods in every process)."""
+    arenas = List()
+    for _ in range(n):
+        arenas.append(np.zeros(rows, np.int64))
+    return arenas
+
+
+def new_segments(which: int, n_lists: int) -> Segments:
+    """Empty lists in arena `which`."""
+    return Segments(which, np.zeros(n_lists, np.int64), np.zeros(n_lists, np.int64), np.zeros(n_lists, np.int64),
+                    np.zeros(n_lists, np.int64), np.zeros(1, np.int64))
 
 
 @njit(cache=True)
