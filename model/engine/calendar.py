@@ -3,8 +3,8 @@
 The same order as :class:`model.calendars.Calendar` (the reference): on its due day a calendar hands
 back first the rows scheduled with a due day each, then the rows scheduled as a whole day's batch,
 each in the order they were scheduled. Each calendar keeps, per due day, one list of each kind
-(:mod:`model.engine.segments`) in a ring of `days` slots; rows due further ahead wait in a far list
-until their day comes within the ring.
+(:mod:`model.engine.segments`) in a ring of `days` slots; rows due further ahead wait in a far list,
+packed with their due day, until their day comes within the ring.
 
 Calendars: :data:`INBOX` (referrals, signed warrants, answers) and :data:`SERVICE` (approved legal
 process), each with its two kinds of list.
@@ -19,7 +19,7 @@ from numba import njit
 from numba.typed import List
 
 from model.engine import segments
-from model.engine.segments import Segments, new_segments
+from model.engine.segments import DAY_SHIFT, ROW_MASK, Segments, new_segments
 
 INBOX, SERVICE = 0, 1
 EACH, BATCH = 0, 1      # scheduled with a due day each / as a whole day's batch
@@ -30,14 +30,13 @@ class Calendars(NamedTuple):
     """Lists by (calendar, kind, due day mod ring size), then the far lists by (calendar, kind)."""
 
     lists: Segments
-    due: np.ndarray        # int32 by row: its due day
     far_first: np.ndarray  # int64 [2, 2]: the earliest due day in each far list
     waiting: np.ndarray    # int64 [2]: rows in each calendar
 
 
-def new_calendars(arena: int, capacity: int, days: int) -> Calendars:
+def new_calendars(arena: int, days: int) -> Calendars:
     """Empty calendars whose lists are in arena number `arena`, with a ring of `days`."""
-    return Calendars(lists=new_segments(arena, 4 * days + 4), due=np.zeros(capacity, np.int32),
+    return Calendars(lists=new_segments(arena, 4 * days + 4),
                      far_first=np.full((2, 2), NEVER, np.int64), waiting=np.zeros(2, np.int64))
 
 
@@ -48,19 +47,19 @@ def schedule(arenas: List, c: Calendars, calendar: int, kind: int, rows: np.ndar
     days = (len(s.size) - 4) // 4
     arena = arenas[s.which]
     for i in range(len(rows)):
-        row = rows[i]
-        c.due[row] = due[i]
+        value = rows[i]
         if due[i] - day < days:
             index = (calendar * 2 + kind) * days + due[i] % days
         else:
             index = 4 * days + calendar * 2 + kind
             c.far_first[calendar, kind] = min(c.far_first[calendar, kind], due[i])
+            value |= due[i] << DAY_SHIFT
         if s.size[index] == s.cap[index]:
             arena = segments.grow(arenas, s, index, 1)
         p = s.start[index] + s.size[index]
         if p >= s.cap[index]:
             p -= s.cap[index]
-        arena[s.base[index] + p] = row
+        arena[s.base[index] + p] = value
         s.size[index] += 1
     c.waiting[calendar] += len(rows)
 
@@ -71,11 +70,11 @@ def _bring_near(arenas: List, c: Calendars, calendar: int, kind: int, day: int) 
     s = c.lists
     days = (len(s.size) - 4) // 4
     far = 4 * days + calendar * 2 + kind
-    rows = np.empty(s.size[far], np.int64)
-    segments.take(arenas, s, far, len(rows), rows, 0)
+    packed = np.empty(s.size[far], np.int64)
+    segments.take(arenas, s, far, len(packed), packed, 0)
     c.far_first[calendar, kind] = NEVER
-    c.waiting[calendar] -= len(rows)
-    schedule(arenas, c, calendar, kind, rows, c.due[rows].astype(np.int64), day)
+    c.waiting[calendar] -= len(packed)
+    schedule(arenas, c, calendar, kind, packed & ROW_MASK, packed >> DAY_SHIFT, day)
 
 
 @njit(cache=True)
@@ -108,6 +107,6 @@ def rows_of(arenas: List, c: Calendars, calendar: int) -> np.ndarray:
             p = s.start[index] + j
             if p >= s.cap[index]:
                 p -= s.cap[index]
-            out[n] = arena[s.base[index] + p]
+            out[n] = arena[s.base[index] + p] & ROW_MASK
             n += 1
     return out

@@ -26,7 +26,6 @@ from model.params import Scenario
 from model.queues import GROUP_SHIFT, TIER_SHIFT
 from model.reports import ReportStore, Rows
 
-
 #: numba's start-up (its typing and target contexts, about half a second once per process) happens here, when the
 #: engine is imported, as an extension module's loading would, rather than inside the first model's construction.
 segments.new_arenas(0, 0)
@@ -89,7 +88,6 @@ class CalendarView:
 
     def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
         """File each row under its due day (one day for all: a batch; or one per row), from today on."""
-        self._desk.fit(self._desk.store.capacity)
         kind = BATCH if np.ndim(days) == 0 else EACH
         due = np.broadcast_to(np.asarray(days, np.int64), rows.shape)
         calendar.schedule(self._desk.arenas, self._desk.calendars, self._which, kind,
@@ -134,21 +132,9 @@ class CompiledCasework:
                            credit=np.zeros(n), used_today=np.zeros(n), work_waiting=np.zeros(n, np.int64),
                            reviews_waiting=np.zeros(n, np.int64))
         self.arenas = segments.new_arenas(3, 4096)   # the rows of the two queues' lanes and of the calendars' days
-        self.lanes = lanes.new_queue(0, self.store.capacity, n, self._n_orders)
-        #: NCMEC's queue (model.engine.ncmec), with the same entry days by row (a report waits in one place at a time).
-        self.triage = lanes.new_queue(1, self.store.capacity, 1, self._triage_orders)._replace(
-            entered=self.lanes.entered)
-        self.calendars = calendar.new_calendars(2, self.store.capacity, self._ring_days)
-
-    def fit(self, capacity: int) -> None:
-        """Grow the columns by row (entry days, due days) with the report store."""
-        old = len(self.lanes.entered)
-        if capacity <= old:
-            return
-        entered = np.concatenate([self.lanes.entered, np.zeros(capacity - old, np.int32)])
-        self.lanes, self.triage = self.lanes._replace(entered=entered), self.triage._replace(entered=entered)
-        self.calendars = self.calendars._replace(
-            due=np.concatenate([self.calendars.due, np.zeros(capacity - old, np.int32)]))
+        self.lanes = lanes.new_queue(0, n, self._n_orders)
+        self.triage = lanes.new_queue(1, 1, self._triage_orders)   # NCMEC's queue (model.engine.ncmec)
+        self.calendars = calendar.new_calendars(2, self._ring_days)
 
     def routes(self, rows: Rows) -> np.ndarray:
         """US or FOREIGN, per row, from its agency."""
@@ -157,7 +143,6 @@ class CompiledCasework:
     def step(self, day: int) -> None:
         """The agencies' day (model.casework.Casework.step): one kernel call."""
         store = self.store
-        self.fit(store.capacity)
         columns = columns_of(store)
         self.investigations_us_today, bound = desk_day(self.arenas, columns, self.ledger, self.lanes, self.calendars,
                                                        self.staff, self.rules, day)

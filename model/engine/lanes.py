@@ -3,7 +3,7 @@
 The same order as :class:`model.queues.PriorityQueue` (the reference): a lane per group (an agency;
 NCMEC has one), tier and order within the tier (a deadline day under ``deadline_first``, else 0),
 served in that order; within a lane rows leave in order of the day they entered, then arrival. Each
-lane is a list of :mod:`model.engine.segments`.
+lane is a list of :mod:`model.engine.segments`, each item a row packed with the day it entered.
 
 Functions here are numba kernels on a :class:`LaneQueue` (a named tuple of arrays).
 """
@@ -17,7 +17,7 @@ from numba import njit
 from numba.typed import List
 
 from model.engine import segments
-from model.engine.segments import Segments, new_segments
+from model.engine.segments import DAY_SHIFT, ROW_MASK, Segments, new_segments
 
 #: Tiers a queue key can have (model.policies: urgent 0, bands 1-8, expired 9; referrals + 10).
 N_TIERS = 20
@@ -27,16 +27,15 @@ END = -1
 class LaneQueue(NamedTuple):
     """The lanes of every group. Lane ``(group * N_TIERS + tier) * n_orders + order``."""
 
-    lanes: Segments
-    entered: np.ndarray    # int32 by row: the day it entered the queue
+    lanes: Segments        # rows packed with the day they entered the queue
     tier_rows: np.ndarray  # int64 by (group, tier): rows queued in the tier
     lowest: np.ndarray     # int64 by (group, tier): no row has a smaller order
     totals: np.ndarray     # int64 [rows queued, sum of their entry days]
 
 
-def new_queue(arena: int, capacity: int, n_groups: int, n_orders: int) -> LaneQueue:
+def new_queue(arena: int, n_groups: int, n_orders: int) -> LaneQueue:
     """An empty queue whose lanes are in arena number `arena`."""
-    return LaneQueue(lanes=new_segments(arena, n_groups * N_TIERS * n_orders), entered=np.zeros(capacity, np.int32),
+    return LaneQueue(lanes=new_segments(arena, n_groups * N_TIERS * n_orders),
                      tier_rows=np.zeros(n_groups * N_TIERS, np.int64),
                      lowest=np.full(n_groups * N_TIERS, n_orders, np.int64), totals=np.zeros(2, np.int64))
 
@@ -59,9 +58,8 @@ def push(arenas: List, q: LaneQueue, rows: np.ndarray, group: np.ndarray, tier: 
         p = s.start[lane] + s.size[lane]
         if p >= s.cap[lane]:
             p -= s.cap[lane]
-        arena[s.base[lane] + p] = row
+        arena[s.base[lane] + p] = (day << DAY_SHIFT) | row
         s.size[lane] += 1
-        q.entered[row] = day
         q.tier_rows[lanes_group] += 1
         if order[i] < q.lowest[lanes_group]:
             q.lowest[lanes_group] = order[i]
@@ -109,13 +107,14 @@ def pop_budget(arenas: List, q: LaneQueue, group: int, cost: np.ndarray, credit:
                 p = start + taken
                 if p >= cap:
                     p -= cap
-                row = arena[base + p]
+                value = arena[base + p]
+                row = value & ROW_MASK
                 total = spent + np.float64(cost[row])
                 if total > left:
                     break
                 spent = total
                 out[n_out + taken] = row
-                entered += q.entered[row]
+                entered += value >> DAY_SHIFT
                 taken += 1
             segments.drop(s, lane, taken)
             n_out += taken
@@ -146,11 +145,11 @@ def drop_entered_before(arenas: List, q: LaneQueue, day: int, out: np.ndarray) -
                 p = start + taken
                 if p >= cap:
                     p -= cap
-                row = arena[base + p]
-                if q.entered[row] >= day:
+                value = arena[base + p]
+                if value >> DAY_SHIFT >= day:
                     break
-                out[n + taken] = row
-                q.totals[1] -= q.entered[row]
+                out[n + taken] = value & ROW_MASK
+                q.totals[1] -= value >> DAY_SHIFT
                 taken += 1
             segments.drop(s, lane, taken)
             n += taken
@@ -177,8 +176,8 @@ def demote(arenas: List, q: LaneQueue, group: int, tier: int, below_order: int, 
         return
     q.tier_rows[source] -= n
     q.lowest[source] = max(q.lowest[source], below_order)
-    moved = moved[:n]
-    moved = moved[np.argsort(q.entered[moved], kind="mergesort")]
+    moved = moved[:n]   # packed values
+    moved = moved[np.argsort(moved >> DAY_SHIFT, kind="mergesort")]
     target = group * N_TIERS + to_tier
     lane = target * n_orders
     there = np.empty(s.size[lane], np.int64)
@@ -187,7 +186,7 @@ def demote(arenas: List, q: LaneQueue, group: int, tier: int, below_order: int, 
     merged = np.empty(len(there) + n, np.int64)
     i = j = 0
     while i < len(there) or j < n:
-        if j == n or (i < len(there) and q.entered[there[i]] <= q.entered[moved[j]]):
+        if j == n or (i < len(there) and there[i] >> DAY_SHIFT <= moved[j] >> DAY_SHIFT):
             merged[i + j] = there[i]
             i += 1
         else:
@@ -216,9 +215,9 @@ def first_entry(arenas: List, q: LaneQueue, first_group: int, last_group: int) -
         for order in range(q.lowest[group], n_orders):
             lane = group * n_orders + order
             if s.size[lane]:
-                row = arena[s.base[lane] + s.start[lane]]
-                if best < 0 or q.entered[row] < best:
-                    best = q.entered[row]
+                entered = arena[s.base[lane] + s.start[lane]] >> DAY_SHIFT
+                if best < 0 or entered < best:
+                    best = entered
     return best
 
 
@@ -242,6 +241,6 @@ def rows_of(arenas: List, q: LaneQueue, first_group: int, last_group: int) -> np
                 p = s.start[lane] + j
                 if p >= s.cap[lane]:
                     p -= s.cap[lane]
-                out[n] = arena[s.base[lane] + p]
+                out[n] = arena[s.base[lane] + p] & ROW_MASK
                 n += 1
     return out

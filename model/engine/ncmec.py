@@ -33,7 +33,6 @@ class CompiledNcmec(Ncmec):
         """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
         store, desk = self.store, self.desk
         self._urgent += int(np.count_nonzero(urgent))
-        desk.fit(store.capacity)
         columns = columns_of(store)
         self._bundled += receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
         store._n_free = int(columns.n_free[0])
