@@ -400,11 +400,13 @@ def test_sigterm_stops_the_workers_keeps_finished_chunks_and_exits_143(tmp_path)
 
 FORK_SERVER = """
 import os, sys
-import model.model  # noqa: F401 - imported here once, not in every forked sweep
+import model.model
 from model.sweeps import run_sweep
 from model.sweeps.designs import design_from
 from tests.test_store_integrity import TORTURE
 design = design_from(TORTURE)
+warm = model.model.RetentionModel("x_platform", **{"run.days": 3, "run.warmup_days": 0})
+warm.step(), warm.step()   # the compiled engine's kernels loaded here once, not in every forked sweep
 for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
@@ -423,7 +425,8 @@ TORTURE = tiny_sweep(windows=(30, 60, 90, 180, 365, 730), replications=4)
 def test_kill_9_at_random_moments_and_resume_gives_the_uninterrupted_results(tmp_path):
     """SIGKILL a sweep at random moments (from before its directory exists to after its last chunk), 24 times,
     resuming each time; the directory is readable after every kill, and the end equals an uninterrupted run.
-    The sweeps are forked from a process that has imported everything, so a kill costs tenths of a second."""
+    The sweeps are forked from a process that has imported everything and loaded the compiled kernels, so a kill
+    costs tenths of a second."""
     start = time.monotonic()
     reference = run_sweep(TORTURE, workers=1)
     per_run = max(0.03, (time.monotonic() - start) / 24)  # this machine's pace, to aim the kills
