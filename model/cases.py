@@ -99,7 +99,6 @@ class CaseRules:
         path = np.where(us, PATH_US, np.where(draws.cloud_act < np.float32(self.cloud_act_share), PATH_CLOUD_ACT,
                                               PATH_MLAT))
         path[urgent] = PATH_EMERGENCY
-        store.path[rows] = path
         store.warrant_days[rows] = lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant)
         store.identification_days[rows] = lognormal_days(self.identification_median, self.identification_sigma,
                                                          draws.identification)

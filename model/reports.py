@@ -49,7 +49,6 @@ class ReportStore:
     step: Annotated[np.ndarray, np.uint8]  # the case's next investigator step (cases.Step; REVIEW for every referral)
     work: Annotated[np.ndarray, np.float32]  # investigator hours of that step
     work_factor: Annotated[np.ndarray, np.float32]  # the case's hours multiplier (mean 1)
-    path: Annotated[np.ndarray, np.uint8]  # legal-process path: US approval, MLAT, CLOUD Act, emergency (cases.PATH_*)
     # The case's waits in whole days (cases.CaseRules), fixed when it is filed and used when it gets there:
     warrant_days: Annotated[np.ndarray, np.int32]  # the judge's wait for the Wilson warrant
     identification_days: Annotated[np.ndarray, np.int32]  # the identification subpoenas' answers
@@ -80,7 +79,7 @@ class ReportStore:
         national run than the stack's order, same results (which row holds a report changes nothing else).
         """
         if n > self._n_free:
-            self._grow(max(self.capacity * 2, self.in_flight + n))
+            self._grow(max(self.capacity + self.capacity // 2, self.in_flight + n))
         start = self._n_free - n
         rows = np.sort(self._free[start:self._n_free]).astype(np.int64)
         self._n_free = start

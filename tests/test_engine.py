@@ -79,3 +79,20 @@ def test_an_unknown_engine_is_a_clear_error(monkeypatch):
         engine_name(None)
     monkeypatch.setenv("TIPLINE_ENGINE", "numpy")
     assert engine_name(None) == "numpy" and engine_name("compiled") == "compiled"
+
+
+def test_the_kernel_cache_is_named_after_every_engine_source():
+    """numba keys a cached kernel on its own file only: a helper changed in another file would be served stale, so the
+    cache directory changes with any engine source."""
+    import hashlib
+    from pathlib import Path
+
+    import numba
+
+    import model.engine as engine
+
+    here = Path(engine.__file__).parent
+    sources = [*sorted(here.glob("*.py")), here.parent / "outcomes.py"]
+    assert {p.name for p in sources} >= {"segments.py", "lanes.py", "calendar.py", "ledger.py", "desk.py", "triage.py"}
+    assert engine.DIGEST == hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    assert numba.config.CACHE_DIR.endswith(f"numba-{engine.DIGEST}")
