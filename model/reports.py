@@ -79,7 +79,7 @@ class ReportStore:
         national run than the stack's order, same results (which row holds a report changes nothing else).
         """
         if n > self._n_free:
-            self._grow(max(self.capacity + self.capacity // 2, self.in_flight + n))
+            self._grow(max(self.capacity * 2, self.in_flight + n))
         start = self._n_free - n
         rows = np.sort(self._free[start:self._n_free]).astype(np.int64)
         self._n_free = start

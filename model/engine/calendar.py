@@ -46,16 +46,18 @@ def schedule(arenas: List, c: Calendars, calendar: int, kind: int, rows: np.ndar
     s = c.lists
     days = (len(s.size) - 4) // 4
     arena = arenas[s.which]
+    far = 4 * days + calendar * 2 + kind
+    index, last_due = -1, -1
     for i in range(len(rows)):
         value = rows[i]
-        if due[i] - day < days:
-            index = (calendar * 2 + kind) * days + due[i] % days
-        else:
-            index = 4 * days + calendar * 2 + kind
-            c.far_first[calendar, kind] = min(c.far_first[calendar, kind], due[i])
-            value |= due[i] << DAY_SHIFT
-        if s.size[index] == s.cap[index]:
-            arena = segments.grow(arenas, s, index, 1)
+        if due[i] != last_due:   # rows due the same day (a batch) share their list
+            last_due = due[i]
+            index = (calendar * 2 + kind) * days + last_due % days if last_due - day < days else far
+        if index == far:
+            c.far_first[calendar, kind] = min(c.far_first[calendar, kind], last_due)
+            value |= last_due << DAY_SHIFT
+        if s.size[index] == s.cap[index]:   # a batch's rows all go to one list: room for the rest at once
+            arena = segments.grow(arenas, s, index, len(rows) - i if kind == BATCH else 1)
         p = s.start[index] + s.size[index]
         if p >= s.cap[index]:
             p -= s.cap[index]

@@ -4,7 +4,7 @@ Each list (a queue lane, a calendar's day) is a ring buffer, a segment of one sh
 ``arena[base + (start + i) % cap]`` is its i-th row, for i below ``size``. Rows of a list sit side by
 side, so walking a list reads memory in order (a linked list through the rows would wait on memory at
 every row: measured 18 times slower for 100,000 rows of a 4-million-row store). A full list moves to a
-segment a quarter larger at the arena's top; when the top reaches the end, every list is packed into a
+segment half as large again at the arena's top; when the top reaches the end, every list is packed into a
 new arena sized to what they hold.
 
 A list's items are int64 values: a row, or a row with a day packed above it, so that a list
@@ -61,22 +61,23 @@ def new_segments(which: int, n_lists: int) -> Segments:
 def grow(arenas: List, s: Segments, index: int, more: int) -> np.ndarray:
     """Make room in list `index` for `more` rows; returns the arena (a new array if it had to grow).
 
-    A list grows by a quarter (memory matters more than copies: NCMEC's queue holds millions of rows in an
-    overloaded national run); packing gives every list an eighth more room than it holds.
+    A list grows by half (not doubling: NCMEC's queue holds millions of rows in an overloaded national run);
+    packing gives every list a quarter more room than it holds, and the arena a quarter more than that, so that
+    packing (a pass over every list) is rare.
     """
     arena = arenas[s.which]
     size = s.size[index]
-    cap = max(8, s.cap[index] + s.cap[index] // 4, size + more)
+    cap = max(8, s.cap[index] + s.cap[index] // 2, size + more)
     if s.top[0] + cap > len(arena):
         needed = cap
         for i in range(len(s.size)):
             if i != index:
-                needed += s.size[i] + s.size[i] // 8
-        packed = np.empty(needed + max(needed // 8, 4096), np.int64)
+                needed += s.size[i] + s.size[i] // 4
+        packed = np.empty(needed + max(needed // 4, 4096), np.int64)
         top = 0
         for i in range(len(s.size)):
             n = s.size[i]
-            room = cap if i == index else n + n // 8
+            room = cap if i == index else n + n // 4
             for j in range(n):
                 k = s.start[i] + j
                 if k >= s.cap[i]:
