@@ -30,8 +30,6 @@ from model.agents import ForensicLab, Ncmec, Platform, Routing
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.collector import DailyCollector
-from model.engine.casework import CompiledCasework
-from model.engine.ncmec import CompiledNcmec
 from model.outcomes import US, Outcomes
 from model.params import Scenario
 from model.reports import ReportStore
@@ -80,6 +78,10 @@ DAILY_SERIES: dict[str, str] = {
 FRACTIONAL_SERIES = {"ncmec_mean_wait_days", "agency_mean_wait_days", "analyst_utilisation", "investigator_utilisation"}
 #: The engines (RetentionModel's `engine`): the compiled desk, or the numpy reference. Same results.
 ENGINES = ("compiled", "numpy")
+if os.environ.get("TIPLINE_ENGINE") != "numpy":
+    # numba's start-up (about a second) when the model is imported, not in the first model's run; with
+    # TIPLINE_ENGINE=numpy numba is never loaded (about 130 MB less memory).
+    from model.engine import casework as _compiled  # noqa: F401
 #: Initial report-store rows per expected daily report (the store grows if needed).
 STORE_DAYS = 4
 
@@ -125,7 +127,7 @@ class RetentionModel(mesa.Model):
                                  n_platforms=len(params.platforms), split_day=split_day(run.warmup_days, run.days))
         rules = CaseRules.from_scenario(params)
         self.lab = ForensicLab(self, params, self.store)
-        desk = Casework if self.engine == "numpy" else CompiledCasework
+        desk, triage = stage_classes(self.engine)
         self.casework = desk(params, self.store, self.outcomes, self.lab)
         police = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
@@ -133,7 +135,6 @@ class RetentionModel(mesa.Model):
                                 police.hours_per_investigator_year, self.casework.queue, self.casework.step)
                          for i, spec in enumerate(params.agencies)]
         self.casework.attach(self.agencies)
-        triage = Ncmec if self.engine == "numpy" else CompiledNcmec
         self.ncmec = triage(self, params.ncmec, self.store, self.outcomes, self.casework)
         n = len(params.platforms)
         streams = zip(arrivals.spawn(n), attributes.spawn(n), cases.spawn(n), strict=True)
@@ -267,6 +268,16 @@ def engine_name(engine: str | None) -> str:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r} (TIPLINE_ENGINE or engine=): allowed {', '.join(ENGINES)}")
     return name
+
+
+def stage_classes(engine: str) -> tuple[type, type]:
+    """The agencies' desk and NCMEC's agent class of an engine."""
+    if engine == "numpy":
+        return Casework, Ncmec
+    from model.engine.casework import CompiledCasework
+    from model.engine.ncmec import CompiledNcmec
+
+    return CompiledCasework, CompiledNcmec
 
 
 def split_day(warmup_days: int, days: int) -> int:
