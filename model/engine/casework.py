@@ -17,7 +17,7 @@ import numpy as np
 from model.agency import Agency
 from model.engine import calendar, lanes, segments
 from model.engine.calendar import BATCH, EACH, INBOX, SERVICE
-from model.engine.columns import columns_of
+from model.engine.columns import Columns, columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
 from model.engine.lanes import N_TIERS
 from model.engine.ledger import ledger_of, settle
@@ -121,6 +121,7 @@ class CompiledCasework:
         self.agencies: list[Agency] = []
         self.route = np.zeros(0, np.int64)
         self.investigations_us_today = 0
+        self._columns: Columns | None = None
         self.queue, self.inbox, self.service = QueueView(self, "lanes"), CalendarView(self, INBOX), CalendarView(self, SERVICE)
 
     def attach(self, agencies: Sequence[Agency]) -> None:
@@ -136,6 +137,15 @@ class CompiledCasework:
         self.triage = lanes.new_queue(1, 1, self._triage_orders)   # NCMEC's queue (model.engine.ncmec)
         self.calendars = calendar.new_calendars(2, self._ring_days)
 
+    def columns(self) -> Columns:
+        """The store's columns for a kernel call, rebuilt only when the store has grown; its free-list height is
+        set from the store (write ``n_free[0]`` back after the call)."""
+        store = self.store
+        if self._columns is None or self._columns.created is not store.created:   # the store grew: new arrays
+            self._columns = columns_of(store)
+        self._columns.n_free[0] = store._n_free
+        return self._columns
+
     def routes(self, rows: Rows) -> np.ndarray:
         """US or FOREIGN, per row, from its agency."""
         return self.route[self.store.agency[rows]]
@@ -143,7 +153,7 @@ class CompiledCasework:
     def step(self, day: int) -> None:
         """The agencies' day (model.casework.Casework.step): one kernel call."""
         store = self.store
-        columns = columns_of(store)
+        columns = self.columns()
         self.investigations_us_today, bound = desk_day(self.arenas, columns, self.ledger, self.lanes, self.calendars,
                                                        self.staff, self.rules, day)
         store._n_free = int(columns.n_free[0])

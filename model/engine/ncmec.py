@@ -8,7 +8,6 @@ import numpy as np
 
 from model.agents import Ncmec
 from model.engine.casework import CompiledCasework, QueueView
-from model.engine.columns import columns_of
 from model.engine.desk import POLICIES
 from model.engine.ledger import settle
 from model.engine.triage import Triage, receive, triage_day
@@ -33,7 +32,7 @@ class CompiledNcmec(Ncmec):
         """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
         store, desk = self.store, self.desk
         self._urgent += int(np.count_nonzero(urgent))
-        columns = columns_of(store)
+        columns = desk.columns()
         self._bundled += receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)
@@ -42,7 +41,7 @@ class CompiledNcmec(Ncmec):
         """Triage within today's analyst time (see :meth:`model.agents.Ncmec.step`)."""
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
         store, desk = self.store, self.desk
-        columns = columns_of(store)
+        columns = desk.columns()
         self.used_today, self.credit = triage_day(desk.arenas, desk.ledger, columns, desk.triage, desk.calendars, desk.route,
                                                   self.triage, self.credit, day)
         store._n_free = int(columns.n_free[0])
