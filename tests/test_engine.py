@@ -96,3 +96,27 @@ def test_the_kernel_cache_is_named_after_every_engine_source():
     assert {p.name for p in sources} >= {"segments.py", "lanes.py", "calendar.py", "ledger.py", "desk.py", "triage.py"}
     assert hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16] == engine.DIGEST
     assert numba.config.CACHE_DIR.endswith(f"numba-{engine.DIGEST}")
+
+
+def test_the_kernels_numbers_are_the_references():
+    """The kernels cannot use Python enums: their copies of steps, stages, policies and tiers must agree."""
+    from typing import get_args
+
+    from model import casework, policies
+    from model.cases import Step
+    from model.engine import desk, triage
+    from model.outcomes import Stage
+    from model.params import QueuePolicy
+
+    assert tuple(Step) == (desk.REVIEW, desk.WARRANT, desk.IDENTIFY, desk.DRAFT, desk.FOLLOW_UP)
+    assert tuple(Stage)[:6] == (desk.NCMEC, desk.AGENCY_QUEUE, desk.WARRANT_STAGE, desk.IDENTIFICATION, desk.DRAFTING,
+            desk.MLAT)
+    assert set(desk.POLICIES) == set(get_args(QueuePolicy))
+    assert desk.POLICIES.index("fifo") == desk.FIFO == triage.FIFO
+    assert desk.POLICIES.index("quality_first") == desk.QUALITY_FIRST == triage.QUALITY_FIRST
+    assert desk.POLICIES.index("deadline_first") == desk.DEADLINE_FIRST == triage.DEADLINE_FIRST
+    for name in ("URGENT_TIER", "FIRST_TIER", "QUALITY_BANDS", "EXPIRED_TIER", "REVIEW_OFFSET"):
+        assert getattr(desk, name) == getattr(policies, name)
+    for name in ("URGENT_TIER", "FIRST_TIER", "QUALITY_BANDS", "EXPIRED_TIER"):
+        assert getattr(triage, name) == getattr(policies, name)
+    assert list(desk.STAGE_OF_STEP) == [int(stage) for stage in casework.STAGE_OF_STEP]

@@ -16,7 +16,7 @@ import numpy as np
 
 from model.agency import Agency
 from model.engine import calendar, lanes, segments
-from model.engine.calendar import BATCH, EACH, INBOX, SERVICE
+from model.engine.calendar import INBOX, SERVICE
 from model.engine.columns import Columns, columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
 from model.engine.lanes import N_TIERS
@@ -29,6 +29,7 @@ from model.reports import ReportStore, Rows
 #: numba's start-up (its typing and target contexts, about half a second once per process) happens here, when the
 #: engine is imported, as an extension module's loading would, rather than inside the first model's construction.
 segments.new_arenas(0, 0)
+
 
 class QueueView:
     """A compiled queue (the agencies', or NCMEC's) as the reference's :class:`~model.queues.PriorityQueue` shows it
@@ -73,7 +74,7 @@ def _group_of(key: int) -> int:
 
 
 class CalendarView:
-    """One of the desk's calendars as the reference's :class:`~model.calendars.Calendar` shows it."""
+    """One of the desk's calendars as the reference's :class:`~model.calendars.Calendar` shows it (read only)."""
 
     def __init__(self, desk: CompiledCasework, which: int) -> None:
         self._desk, self._which = desk, which
@@ -85,13 +86,6 @@ class CalendarView:
     def rows(self) -> Rows:
         """Every row waiting (any order)."""
         return calendar.rows_of(self._desk.arenas, self._desk.calendars, self._which)
-
-    def schedule(self, rows: Rows, days: np.ndarray | int) -> None:
-        """File each row under its due day (one day for all: a batch; or one per row), from today on."""
-        kind = BATCH if np.ndim(days) == 0 else EACH
-        due = np.broadcast_to(np.asarray(days, np.int64), rows.shape)
-        calendar.schedule(self._desk.arenas, self._desk.calendars, self._which, kind,
-                               rows.astype(np.int64, copy=False), due, self._desk.day + 1)
 
 
 class CompiledCasework:

@@ -1,5 +1,5 @@
-"""The agencies' day, compiled: the same steps as :meth:`model.casework.Casework.step` (the reference), one
-report at a time, in one call a day.
+"""The agencies' day, compiled: the same steps as :meth:`model.casework.Casework.step` (the reference), in one
+call a day.
 
 1. Arrivals (the inbox): new referrals (closed below the priority threshold, letters on receipt, queued
    for review), signed warrants and answers (queued for their next step).
@@ -11,7 +11,8 @@ report at a time, in one call a day.
 6. Legal process due today reaches the platform.
 
 Rows are handled in the reference's order wherever order matters (queue lanes, calendars), so results
-are identical; the golden tests run both. Helpers take whole batches, as the reference's numpy steps do:
+are identical (tests/test_engine.py runs both). The numbers below mirror the reference's enums and
+constants (a test checks them). Helpers take whole batches, as the reference's numpy steps do:
 a numba call that passes the state's arrays costs reference counting on each, too much to pay per row.
 """
 
