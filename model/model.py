@@ -30,6 +30,7 @@ from model.agents import ForensicLab, Ncmec, Platform, Routing
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.collector import DailyCollector
+from model.errors import BadInput
 from model.outcomes import US, Outcomes
 from model.params import Scenario
 from model.reports import ReportStore
@@ -79,7 +80,7 @@ FRACTIONAL_SERIES = {"ncmec_mean_wait_days", "agency_mean_wait_days", "analyst_u
 #: The engines (RetentionModel's `engine`): the compiled desk, or the numpy reference. Same results.
 ENGINES = ("compiled", "numpy")
 if os.environ.get("TIPLINE_ENGINE") != "numpy":
-    # numba's start-up (about a second) when the model is imported, not in the first model's run; with
+    # numba's import and start-up (about a second) when the model is imported, not in the first model's run; with
     # TIPLINE_ENGINE=numpy numba is never loaded (about 130 MB less memory).
     from model.engine import casework as _compiled  # noqa: F401
 #: Initial report-store rows per expected daily report (the store grows if needed).
@@ -266,7 +267,8 @@ def engine_name(engine: str | None) -> str:
     """The engine to run: `engine`, else the ``TIPLINE_ENGINE`` environment variable, else ``"compiled"``."""
     name = engine or os.environ.get("TIPLINE_ENGINE") or "compiled"
     if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r} (TIPLINE_ENGINE or engine=): allowed {', '.join(ENGINES)}")
+        source = "engine=" if engine else "environment variable TIPLINE_ENGINE"
+        raise BadInput(f"{source}: unknown engine {name!r}; allowed: {', '.join(ENGINES)}")
     return name
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from model import RetentionModel, load_scenario
+from model.errors import BadInput
 from model.model import engine_name
 from tests.test_golden import SCENARIOS, shrunk
 
@@ -75,10 +76,20 @@ def test_the_compiled_engine_grows_with_the_report_store(monkeypatch):
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("TIPLINE_ENGINE", "fortran")
-    with pytest.raises(ValueError, match=r"unknown engine 'fortran'.*compiled, numpy"):
+    with pytest.raises(BadInput, match=r"TIPLINE_ENGINE: unknown engine 'fortran'; allowed: compiled, numpy"):
         engine_name(None)
+    with pytest.raises(BadInput, match=r"engine=: unknown engine 'c'"):
+        engine_name("c")
     monkeypatch.setenv("TIPLINE_ENGINE", "numpy")
     assert engine_name(None) == "numpy" and engine_name("compiled") == "compiled"
+
+
+def test_the_command_line_names_an_unknown_engine_and_exits_2(monkeypatch, capsys):
+    from model.cli import main
+
+    monkeypatch.setenv("TIPLINE_ENGINE", "fortran")
+    assert main(["run", "x_platform", "--days", "60", "--set", "run.warmup_days=10"]) == 2
+    assert "tipline: error: environment variable TIPLINE_ENGINE: unknown engine 'fortran'" in capsys.readouterr().err
 
 
 def test_the_kernel_cache_is_named_after_every_engine_source():
