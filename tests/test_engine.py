@@ -49,6 +49,8 @@ def assert_same(scenario) -> None:
     assert compiled[2].equals(reference[2])
     a, b = reference[3], compiled[3]   # and what the dashboard and tests read from the desk
     assert np.array_equal(a.casework.queue.rows, b.casework.queue.rows)
+    assert np.array_equal(a.ncmec.queue.rows, b.ncmec.queue.rows)
+    assert (a.ncmec.credit, a.ncmec.used_today) == (b.ncmec.credit, b.ncmec.used_today)
     assert sorted(a.casework.inbox.rows.tolist()) == sorted(b.casework.inbox.rows.tolist())
     assert sorted(a.casework.service.rows.tolist()) == sorted(b.casework.service.rows.tolist())
     assert a.longest_waits() == b.longest_waits()
