@@ -13,6 +13,16 @@ SMALL = ["run.days=240", "run.warmup_days=30", "platforms.X.reports_per_day=400"
          "law_enforcement.investigators=38", "foreign.investigators=240"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile the engine's kernels (or load them from numba's cache) once, before any test: on a fresh checkout
+    compiling takes about a minute, which a dashboard server, a CLI subprocess or a forked sweep would otherwise
+    spend inside a test's time limit. A whole tiny run, summary included, touches every kernel."""
+    from model.model import run
+
+    run(load_scenario("x_platform", ["run.days=3", "run.warmup_days=0"]))
+
+
 @pytest.fixture
 def small() -> Callable[..., Scenario]:
     """Build the small X scenario with extra overrides: ``small("retention.window_days=365")``."""

@@ -405,8 +405,8 @@ from model.sweeps import run_sweep
 from model.sweeps.designs import design_from
 from tests.test_store_integrity import TORTURE
 design = design_from(TORTURE)
-warm = model.model.RetentionModel("x_platform", **{"run.days": 3, "run.warmup_days": 0})
-warm.step(), warm.step()   # the compiled engine's kernels loaded here once, not in every forked sweep
+# A whole tiny run, summary included: the compiled engine's kernels loaded here once, not in every forked sweep.
+model.model.run(model.model.scenario_from("x_platform", {"run.days": 3, "run.warmup_days": 0}))
 for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
