@@ -4,6 +4,7 @@ quiet Dask shutdown, and two inputs that were accepted silently."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -448,10 +449,8 @@ def test_kill_9_at_random_moments_and_resume_gives_the_uninterrupted_results(tmp
             server.stdin.flush()
             pid = int(server.stdout.readline())
             time.sleep(rng.choice([rng.uniform(0, 0.02), rng.uniform(0, first_run + 6 * per_run)]))
-            try:
+            with contextlib.suppress(ProcessLookupError):   # the sweep had finished and its server had reaped it
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:   # the sweep had finished and its server had reaped it
-                pass
             status = int(server.stdout.readline())
             kills += 1
             landed += os.WIFSIGNALED(status)  # else the sweep had finished before the kill
