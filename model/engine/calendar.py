@@ -100,15 +100,9 @@ def rows_of(arenas: List, c: Calendars, calendar: int) -> np.ndarray:
     """Every row waiting in `calendar` (any order)."""
     s = c.lists
     days = (len(s.size) - 4) // 4
-    arena = arenas[s.which]
     out = np.empty(c.waiting[calendar], np.int64)
     n = 0
     for k in range(2 * days + 2):
         index = calendar * 2 * days + k if k < 2 * days else 4 * days + calendar * 2 + k - 2 * days
-        for j in range(s.size[index]):
-            p = s.start[index] + j
-            if p >= s.cap[index]:
-                p -= s.cap[index]
-            out[n] = arena[s.base[index] + p] & ROW_MASK
-            n += 1
+        n = segments.copy_rows(arenas, s, index, out, n)
     return out

@@ -226,7 +226,6 @@ def rows_of(arenas: List, q: LaneQueue, first_group: int, last_group: int) -> np
     """The rows of (group, tier) pairs [first_group, last_group), in service order."""
     s = q.lanes
     n_orders = len(s.size) // len(q.tier_rows)
-    arena = arenas[s.which]
     total = 0
     for group in range(first_group, last_group):
         total += q.tier_rows[group]
@@ -236,11 +235,5 @@ def rows_of(arenas: List, q: LaneQueue, first_group: int, last_group: int) -> np
         if q.tier_rows[group] == 0:
             continue
         for order in range(q.lowest[group], n_orders):
-            lane = group * n_orders + order
-            for j in range(s.size[lane]):
-                p = s.start[lane] + j
-                if p >= s.cap[lane]:
-                    p -= s.cap[lane]
-                out[n] = arena[s.base[lane] + p] & ROW_MASK
-                n += 1
+            n = segments.copy_rows(arenas, s, group * n_orders + order, out, n)
     return out

@@ -120,3 +120,16 @@ def drop(s: Segments, index: int, k: int) -> None:
     if start >= s.cap[index]:
         start -= s.cap[index]
     s.start[index] = start if s.size[index] else 0
+
+
+@njit(cache=True)
+def copy_rows(arenas: List, s: Segments, index: int, out: np.ndarray, n_out: int) -> int:
+    """Copy the rows of list `index` (any packed day masked off), in order, into `out` from `n_out`; the list is left
+    as it is. Returns the new end of `out`."""
+    arena = arenas[s.which]
+    for j in range(s.size[index]):
+        p = s.start[index] + j
+        if p >= s.cap[index]:
+            p -= s.cap[index]
+        out[n_out + j] = arena[s.base[index] + p] & ROW_MASK
+    return n_out + s.size[index]
