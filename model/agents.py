@@ -104,6 +104,10 @@ class Platform(StageAgent):
             return
         draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
         self.automated_today = int(np.count_nonzero(draws.automated))
+        self.file(draws, day)
+
+    def file(self, draws: ReportDraws, day: int) -> None:
+        """The drawn reports become rows of the store and join NCMEC's queue."""
         rows = self._write(draws, day)
         self.ncmec.receive(rows, draws.urgent, draws.known, draws.viral, day)
 

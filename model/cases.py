@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,12 +79,26 @@ class CaseRules:
             arrest_median=scenario.downstream.arrest_delay_median_days,
             arrest_sigma=scenario.downstream.arrest_delay_sigma)
 
+    def waits(self, draws: CaseDraws, us: np.ndarray, urgent: np.ndarray, platform: int) -> CaseWaits:
+        """The waits of cases (in the order of `draws`), in whole days, from their standard normals and the
+        scenario's medians and sigmas, and their work multipliers; `us` and `urgent` per case."""
+        path = np.where(us, PATH_US, np.where(draws.cloud_act < np.float32(self.cloud_act_share), PATH_CLOUD_ACT,
+                                              PATH_MLAT))
+        path[urgent] = PATH_EMERGENCY
+        return CaseWaits(
+            work_factor=mean_one_lognormal(self.work_sigma, draws.work),
+            warrant_days=lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant),
+            identification_days=lognormal_days(self.identification_median, self.identification_sigma,
+                                               draws.identification),
+            process_days=lognormal_days(self.path_median[path], self.path_sigma[path], draws.process),
+            response_days=lognormal_days(self.response_median[platform], self.response_sigma[platform], draws.response),
+            arrest_days=lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay))
+
     def write(self, store: ReportStore, rows: Rows, draws: CaseDraws, route: np.ndarray, automated: np.ndarray,
               platform: int) -> None:
         """Write the case columns of `rows` (cases, in the order of `draws`) routed to `route` (US or FOREIGN).
 
-        The waits are turned into whole days now, from the case's standard normals and the scenario's
-        medians and sigmas; the stages read them when the case gets there.
+        The waits are turned into whole days now (:meth:`waits`); the stages read them when the case gets there.
         """
         urgent = store.urgent[rows]
         us = route == US
@@ -95,14 +110,21 @@ class CaseRules:
         store.ip_unattributable[rows] = draws.cgnat < np.float32(self.cgnat_share)
         store.platform[rows] = platform
         store.arrest_draw[rows] = draws.arrest
-        store.work_factor[rows] = mean_one_lognormal(self.work_sigma, draws.work)
-        path = np.where(us, PATH_US, np.where(draws.cloud_act < np.float32(self.cloud_act_share), PATH_CLOUD_ACT,
-                                              PATH_MLAT))
-        path[urgent] = PATH_EMERGENCY
-        store.warrant_days[rows] = lognormal_days(self.warrant_median, self.warrant_sigma, draws.warrant)
-        store.identification_days[rows] = lognormal_days(self.identification_median, self.identification_sigma,
-                                                         draws.identification)
-        store.process_days[rows] = lognormal_days(self.path_median[path], self.path_sigma[path], draws.process)
-        store.response_days[rows] = lognormal_days(self.response_median[platform], self.response_sigma[platform],
-                                                   draws.response)
-        store.arrest_days[rows] = lognormal_days(self.arrest_median, self.arrest_sigma, draws.arrest_delay)
+        waits = self.waits(draws, us, urgent, platform)
+        store.work_factor[rows] = waits.work_factor
+        store.warrant_days[rows] = waits.warrant_days
+        store.identification_days[rows] = waits.identification_days
+        store.process_days[rows] = waits.process_days
+        store.response_days[rows] = waits.response_days
+        store.arrest_days[rows] = waits.arrest_days
+
+
+class CaseWaits(NamedTuple):
+    """Cases' work multipliers (float32, mean 1) and waits in whole days (int32), as the store keeps them."""
+
+    work_factor: np.ndarray
+    warrant_days: np.ndarray
+    identification_days: np.ndarray
+    process_days: np.ndarray
+    response_days: np.ndarray
+    arrest_days: np.ndarray

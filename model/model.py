@@ -128,7 +128,7 @@ class RetentionModel(mesa.Model):
                                  n_platforms=len(params.platforms), split_day=split_day(run.warmup_days, run.days))
         rules = CaseRules.from_scenario(params)
         self.lab = ForensicLab(self, params, self.store)
-        desk, triage = stage_classes(self.engine)
+        platform, desk, triage = stage_classes(self.engine)
         self.casework = desk(params, self.store, self.outcomes, self.lab)
         police = params.law_enforcement
         staff = {"foreign": params.foreign.investigators}
@@ -139,7 +139,7 @@ class RetentionModel(mesa.Model):
         self.ncmec = triage(self, params.ncmec, self.store, self.outcomes, self.casework)
         n = len(params.platforms)
         streams = zip(arrivals.spawn(n), attributes.spawn(n), cases.spawn(n), strict=True)
-        self.platforms = [Platform(self, spec, i, seeds, params, Routing(spec, self.agencies), rules, self.store,
+        self.platforms = [platform(self, spec, i, seeds, params, Routing(spec, self.agencies), rules, self.store,
                                    self.outcomes, self.ncmec) for i, (spec, seeds) in enumerate(zip(params.platforms,
                                                                                                      streams, strict=True))]
         self.us_agencies = [a for a in self.agencies if a.route == US]
@@ -272,14 +272,15 @@ def engine_name(engine: str | None) -> str:
     return name
 
 
-def stage_classes(engine: str) -> tuple[type, type]:
-    """The agencies' desk and NCMEC's agent class of an engine."""
+def stage_classes(engine: str) -> tuple[type, type, type]:
+    """The platforms', the agencies' desk's and NCMEC's classes of an engine."""
     if engine == "numpy":
-        return Casework, Ncmec
+        return Platform, Casework, Ncmec
     from model.engine.casework import CompiledCasework
     from model.engine.ncmec import CompiledNcmec
+    from model.engine.platform import CompiledPlatform
 
-    return CompiledCasework, CompiledNcmec
+    return CompiledPlatform, CompiledCasework, CompiledNcmec
 
 
 def split_day(warmup_days: int, days: int) -> int:

@@ -72,18 +72,28 @@ class ReportStore:
         """Rows currently allocated."""
         return self.capacity - self._n_free
 
+    def in_flight_rows(self) -> Rows:
+        """The allocated rows, in increasing order."""
+        free = np.zeros(self.capacity, bool)
+        free[self._free[: self._n_free]] = True
+        return np.flatnonzero(~free)
+
     def allocate(self, n: int) -> Rows:
         """Reserve `n` rows and return their indices, in increasing order (contents are stale until written).
 
         Sorted rows make the stages' gathers and scatters walk memory forwards: about a sixth less CPU time for the
         national run than the stack's order, same results (which row holds a report changes nothing else).
         """
-        if n > self._n_free:
-            self._grow(max(self.capacity * 2, self.in_flight + n))
+        self.reserve(n)
         start = self._n_free - n
         rows = np.sort(self._free[start:self._n_free]).astype(np.int64)
         self._n_free = start
         return rows
+
+    def reserve(self, n: int) -> None:
+        """Make room for `n` more rows (the store at least doubles when it grows)."""
+        if n > self._n_free:
+            self._grow(max(self.capacity * 2, self.in_flight + n))
 
     def release(self, rows: Rows) -> None:
         """Return rows to the free list."""

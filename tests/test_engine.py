@@ -15,6 +15,7 @@ import pytest
 from model import RetentionModel, load_scenario
 from model.errors import BadInput
 from model.model import engine_name
+from model.reports import COLUMNS
 from tests.test_golden import SCENARIOS, shrunk
 
 LEVERS = {
@@ -55,6 +56,16 @@ def assert_same(scenario) -> None:
     assert sorted(a.casework.service.rows.tolist()) == sorted(b.casework.service.rows.tolist())
     assert a.longest_waits() == b.longest_waits()
     assert [x.credit for x in a.agencies] == [x.credit for x in b.agencies]
+    in_flight = a.store.in_flight_rows()   # and every column of every report still in flight (the filing kernel's)
+    assert np.array_equal(in_flight, b.store.in_flight_rows())
+    for name in COLUMNS:
+        assert np.array_equal(getattr(a.store, name)[in_flight], getattr(b.store, name)[in_flight]), name
+
+
+def test_the_compiled_engine_runs_every_stage_it_compiles():
+    model = RetentionModel("x_platform", engine="compiled")
+    assert [type(x).__name__ for x in (model.platforms[0], model.ncmec, model.casework)] == [
+        "CompiledPlatform", "CompiledNcmec", "CompiledCasework"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

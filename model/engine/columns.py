@@ -10,7 +10,7 @@ from model.reports import ReportStore
 
 
 class Columns(NamedTuple):
-    """The columns the desk reads and writes, and the store's free list (a stack)."""
+    """The columns the kernels read and write, and the store's free list (a stack)."""
 
     created: np.ndarray
     deadline: np.ndarray
@@ -37,6 +37,8 @@ class Columns(NamedTuple):
     response_days: np.ndarray
     evidence_missing: np.ndarray
     arrest_draw: np.ndarray
+    platform: np.ndarray
+    arrest_days: np.ndarray
     free: np.ndarray          # int32: the free rows
     n_free: np.ndarray        # int64 [1]: how many
 

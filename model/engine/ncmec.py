@@ -29,13 +29,20 @@ class CompiledNcmec(Ncmec):
                              backlog_limit=spec.backlog_limit_days, referral_delay=spec.referral_delay_days)
 
     def receive(self, rows: Rows, urgent: np.ndarray, known: np.ndarray, viral: np.ndarray, day: int) -> None:
-        """A platform's reports of the day join the queue (viral copies are bundled if bundling is on)."""
+        """A platform's reports of the day join the queue (viral copies are bundled if bundling is on). The compiled
+        platforms queue theirs in their filing kernel (:mod:`model.engine.filing`), which calls the same kernel."""
         store, desk = self.store, self.desk
         self._urgent += int(np.count_nonzero(urgent))
         columns = desk.columns()
         self._bundled += receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)
+
+    def count_receipt(self, urgent: int, bundled: int) -> None:
+        """Reports received today from a platform's filing kernel (:mod:`model.engine.platform`): how many were
+        urgent and how many bundled."""
+        self._urgent += urgent
+        self._bundled += bundled
 
     def step(self, day: int) -> None:
         """Triage within today's analyst time (see :meth:`model.agents.Ncmec.step`)."""
