@@ -66,6 +66,9 @@ class ReportStore:
         # than fits in memory anyway).
         self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int32)
         self._n_free = self.capacity
+        #: Called before the store grows, so that holders of its columns let go of them: each old column is then
+        #: freed as soon as it has been copied, and growing needs one more column's memory, not the whole store's.
+        self.on_grow: list[typing.Callable[[], None]] = []
 
     @property
     def in_flight(self) -> int:
@@ -102,6 +105,8 @@ class ReportStore:
         self._n_free += n
 
     def _grow(self, capacity: int) -> None:
+        for let_go in self.on_grow:
+            let_go()
         old = self.capacity
         for name in COLUMNS:
             column = getattr(self, name)

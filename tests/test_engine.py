@@ -9,6 +9,9 @@ triage orders, bundling and backlog limit, overloaded).
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -85,6 +88,17 @@ def test_the_compiled_engine_grows_with_the_report_store(monkeypatch):
     reference, compiled = outputs(scenario, "numpy")[3], outputs(scenario, "compiled")[3]
     assert compiled.store.capacity >= 16 * 1024
     assert compiled.summary() == reference.summary()
+
+
+def test_the_desk_lets_go_of_the_store_s_columns_when_it_grows():
+    """Growing needs one more column's memory, not a second store: nothing holds the old columns once copied."""
+    model = RetentionModel("x_platform", engine="compiled")
+    for _ in range(3):
+        model.step()
+    old = weakref.ref(model.store.created)
+    model.store.allocate(model.store._n_free + 1)
+    gc.collect()
+    assert old() is None
 
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):

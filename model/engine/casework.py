@@ -116,6 +116,7 @@ class CompiledCasework:
         self.route = np.zeros(0, np.int64)
         self.investigations_us_today = 0
         self._columns: Columns | None = None
+        store.on_grow.append(self._forget_columns)
         self.queue, self.inbox, self.service = QueueView(self, "lanes"), CalendarView(self, INBOX), CalendarView(self, SERVICE)
 
     def attach(self, agencies: Sequence[Agency]) -> None:
@@ -132,13 +133,16 @@ class CompiledCasework:
         self.calendars = calendar.new_calendars(2, self._ring_days)
 
     def columns(self) -> Columns:
-        """The store's columns for a kernel call, rebuilt only when the store has grown; its free-list height is
-        set from the store (write ``n_free[0]`` back after the call)."""
+        """The store's columns for a kernel call, rebuilt only after the store has grown (it tells the desk,
+        ``on_grow``); its free-list height is set from the store (write ``n_free[0]`` back after the call)."""
         store = self.store
-        if self._columns is None or self._columns.created is not store.created:   # the store grew: new arrays
+        if self._columns is None or self._columns.created is not store.created:
             self._columns = columns_of(store)
         self._columns.n_free[0] = store._n_free
         return self._columns
+
+    def _forget_columns(self) -> None:
+        self._columns = None
 
     def routes(self, rows: Rows) -> np.ndarray:
         """US or FOREIGN, per row, from its agency."""
