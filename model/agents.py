@@ -8,13 +8,13 @@ one lab); each acts on whole batches of report rows with numpy. The agency lives
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 import mesa
 import numpy as np
 
 from model.agency import Agency
-from model.calendars import Calendar
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.draws import ReportDraws
@@ -228,8 +228,8 @@ class ForensicLab(StageAgent):
         ds = scenario.downstream
         self.exams_per_day, self.exams_per_case = ds.forensic_exams_per_day, ds.exams_per_case
         self.store = store
-        self.queue = PriorityQueue()
-        self.to_arrest = Calendar()
+        self.queue = ExamQueue()
+        self.to_arrest: dict[int, list[int]] = {}   # due day -> rows, in the order they were examined
         self.credit = 0.0
         self.arrests_today = 0
 
@@ -240,9 +240,27 @@ class ForensicLab(StageAgent):
         self.credit += self.exams_per_day
         rows = self.queue.pop(int(self.credit // self.exams_per_case))
         self.credit = self.credit - len(rows) * self.exams_per_case if len(self.queue) else 0.0
-        self.to_arrest.schedule(rows, day + self.store.arrest_days[rows])
-        arrested = self.to_arrest.pop(day)
+        for row, due in zip(rows.tolist(), (day + self.store.arrest_days[rows]).tolist(), strict=True):
+            self.to_arrest.setdefault(due, []).append(row)   # due today at the earliest
+        arrested = self.to_arrest.pop(day, [])
         self.arrests_today = len(arrested)
-        self.store.release(arrested)
+        self.store.release(np.array(arrested, np.int64))
 
 
+class ExamQueue:
+    """The lab's cases waiting for an examination, first in first out (a few a day: plain Python is the fastest)."""
+
+    def __init__(self) -> None:
+        self._rows: deque[int] = deque()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def push(self, rows: Rows, day: int) -> None:
+        """Cases arriving on `day`, in order."""
+        self._rows.extend(rows.tolist())
+
+    def pop(self, n: int) -> Rows:
+        """The `n` (or all, if fewer) cases waiting longest."""
+        popleft = self._rows.popleft
+        return np.array([popleft() for _ in range(min(n, len(self._rows)))], np.int64)

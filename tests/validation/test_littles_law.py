@@ -52,7 +52,9 @@ def instrument(model: RetentionModel) -> dict[str, Meter]:
     group_of: dict[int, int] = {}
 
     def watch(queue, meter: Meter, pops: tuple[str, ...]) -> None:
-        for name in ("push", "push_lanes"):   # the two ways into a queue
+        for name in ("push", "push_lanes"):   # the ways into a queue (the lab's has only the first)
+            if not hasattr(queue, name):
+                continue
             push = getattr(queue, name)
 
             def pushed(rows, *args, _push=push, **kwargs):
