@@ -250,9 +250,16 @@ class RetentionModel(mesa.Model):
     def waiting_cases(self) -> np.ndarray:
         """Counted cases needing legal process that still wait for NCMEC, investigators or a judge (a scan of rows)."""
         store = self.store
-        rows = np.concatenate([self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows])
-        rows = rows[store.counted[rows] & store.actionable[rows] & (store.step[rows] != Step.FOLLOW_UP)]
-        return rows[store.needs_process[rows]]
+
+        def waiting(rows: np.ndarray) -> np.ndarray:
+            rows = rows[store.counted[rows] & store.actionable[rows] & (store.step[rows] != Step.FOLLOW_UP)]
+            return rows[store.needs_process[rows]]
+
+        # A source, and a million rows, at a time: an overloaded NCMEC queues millions of reports, and the masks of
+        # them all at once would raise the run's peak memory by a tenth.
+        sources = (self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows)
+        return np.concatenate([waiting(rows[i:i + 1_000_000]) for rows in sources for i in range(0, len(rows), 1_000_000)]
+                              or [np.empty(0, np.int64)])
 
     def flows(self) -> list[tuple[str, str, int]]:
         """The counted reports' paths (from, to, reports), for a Sankey diagram."""

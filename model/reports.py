@@ -62,10 +62,12 @@ class ReportStore:
         self.capacity = max(int(capacity), 16)
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.zeros(self.capacity, dtype))
-        # Free rows, a stack popped from the end (int32: half the memory of int64 rows; 2**31 rows is far more
-        # than fits in memory anyway).
-        self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int32)
-        self._n_free = self.capacity
+        # Released rows, a stack popped from the end (int32: half the memory of int64 rows; 2**31 rows is far more
+        # than fits in memory anyway), and the rows never used yet, from `_fresh` up: those are taken only when the
+        # stack runs out, so neither the rows nor their place in the stack are touched (resident) before then.
+        self._free = np.empty(self.capacity, np.int32)
+        self._n_free = 0
+        self._fresh = 0
         #: Called before the store grows, so that holders of its columns let go of them: each old column is then
         #: freed as soon as it has been copied, and growing needs one more column's memory, not the whole store's.
         self.on_grow: list[typing.Callable[[], None]] = []
@@ -73,29 +75,35 @@ class ReportStore:
     @property
     def in_flight(self) -> int:
         """Rows currently allocated."""
-        return self.capacity - self._n_free
+        return self._fresh - self._n_free
 
     def in_flight_rows(self) -> Rows:
         """The allocated rows, in increasing order."""
-        free = np.zeros(self.capacity, bool)
-        free[self._free[: self._n_free]] = True
-        return np.flatnonzero(~free)
+        released = np.zeros(self._fresh, bool)
+        released[self._free[: self._n_free]] = True
+        return np.flatnonzero(~released)
 
     def allocate(self, n: int) -> Rows:
-        """Reserve `n` rows and return their indices, in increasing order (contents are stale until written).
+        """Reserve `n` rows and return their indices, in increasing order (contents are stale until written):
+        the rows released last, then never-used rows from the lowest.
 
         Sorted rows make the stages' gathers and scatters walk memory forwards: about a sixth less CPU time for the
         national run than the stack's order, same results (which row holds a report changes nothing else).
         """
         self.reserve(n)
-        start = self._n_free - n
-        rows = np.sort(self._free[start:self._n_free]).astype(np.int64)
+        reused = min(n, self._n_free)
+        start = self._n_free - reused
+        rows = self._free[start:self._n_free]
         self._n_free = start
-        return rows
+        if reused < n:
+            fresh = np.arange(self._fresh, self._fresh + n - reused, dtype=np.int32)
+            self._fresh += n - reused
+            rows = np.concatenate([rows, fresh])
+        return np.sort(rows).astype(np.int64)
 
     def reserve(self, n: int) -> None:
         """Make room for `n` more rows (the store at least doubles when it grows)."""
-        if n > self._n_free:
+        if n > self.capacity - self.in_flight:
             self._grow(max(self.capacity * 2, self.in_flight + n))
 
     def release(self, rows: Rows) -> None:
@@ -107,19 +115,14 @@ class ReportStore:
     def _grow(self, capacity: int) -> None:
         for let_go in self.on_grow:
             let_go()
-        old = self.capacity
         for name in COLUMNS:
             column = getattr(self, name)
             grown = np.zeros(capacity, column.dtype)
-            grown[:old] = column
+            grown[: self._fresh] = column[: self._fresh]   # rows never used are zeros already (and stay untouched)
             setattr(self, name, grown)
-        # New rows go below the existing free ones so that freed rows keep being reused first.
-        n_new = capacity - old
-        free = np.empty(capacity, np.int32)
-        free[:n_new] = np.arange(capacity - 1, old - 1, -1, dtype=np.int32)
-        free[n_new:n_new + self._n_free] = self._free[: self._n_free]
+        free = np.empty(capacity, np.int32)   # the new rows are never-used ones: released rows are reused first
+        free[: self._n_free] = self._free[: self._n_free]
         self._free = free
-        self._n_free += n_new
         self.capacity = capacity
 
 

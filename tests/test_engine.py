@@ -96,7 +96,7 @@ def test_the_desk_lets_go_of_the_store_s_columns_when_it_grows():
     for _ in range(3):
         model.step()
     old = weakref.ref(model.store.created)
-    model.store.allocate(model.store._n_free + 1)
+    model.store.allocate(model.store.capacity - model.store.in_flight + 1)
     gc.collect()
     assert old() is None
 
