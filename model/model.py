@@ -15,6 +15,7 @@ uncounted reports keep the load real) until every counted report is decided or t
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -255,11 +256,10 @@ class RetentionModel(mesa.Model):
             rows = rows[store.counted[rows] & store.actionable[rows] & (store.step[rows] != Step.FOLLOW_UP)]
             return rows[store.needs_process[rows]]
 
-        # A source, and a million rows, at a time: an overloaded NCMEC queues millions of reports, and the masks of
-        # them all at once would raise the run's peak memory by a tenth.
-        sources = (self.ncmec.queue.rows, self.casework.queue.rows, self.casework.inbox.rows)
-        return np.concatenate([waiting(rows[i:i + 1_000_000]) for rows in sources for i in range(0, len(rows), 1_000_000)]
-                              or [np.empty(0, np.int64)])
+        # A chunk of rows at a time: an overloaded NCMEC queues millions of reports, and copying and masking them all
+        # at once would raise the run's peak memory by a tenth.
+        chunks = itertools.chain(self.ncmec.queue.row_chunks(), self.casework.queue.row_chunks(), [self.casework.inbox.rows])
+        return np.concatenate([waiting(rows) for rows in chunks])
 
     def flows(self) -> list[tuple[str, str, int]]:
         """The counted reports' paths (from, to, reports), for a Sankey diagram."""

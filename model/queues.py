@@ -9,6 +9,7 @@ delay are in a :class:`model.calendars.Calendar`.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -203,6 +204,11 @@ class PriorityQueue:
     def rows(self) -> Rows:
         """The queued rows in service order (a new array)."""
         return self.group_rows(None)
+
+    def row_chunks(self) -> Iterator[Rows]:
+        """The queued rows in service order, a chunk at a time (the queue's own arrays: do not change them)."""
+        for key in self._keys_of(None):
+            yield from self._lanes[key].chunks
 
     def group_rows(self, group: int | None) -> Rows:
         """The queued rows of `group` (None: all) in service order (a new array)."""

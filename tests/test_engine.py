@@ -54,6 +54,9 @@ def assert_same(scenario) -> None:
     a, b = reference[3], compiled[3]   # and what the dashboard and tests read from the desk
     assert np.array_equal(a.casework.queue.rows, b.casework.queue.rows)
     assert np.array_equal(a.ncmec.queue.rows, b.ncmec.queue.rows)
+    for queue in (a.ncmec.queue, b.ncmec.queue, a.casework.queue, b.casework.queue):   # the same, a chunk at a time
+        assert np.array_equal(np.concatenate([np.empty(0, np.int64), *queue.row_chunks()]), queue.rows)
+    assert sorted(a.waiting_cases().tolist()) == sorted(b.waiting_cases().tolist())   # the inbox in any order
     assert (a.ncmec.credit, a.ncmec.used_today) == (b.ncmec.credit, b.ncmec.used_today)
     assert sorted(a.casework.inbox.rows.tolist()) == sorted(b.casework.inbox.rows.tolist())
     assert sorted(a.casework.service.rows.tolist()) == sorted(b.casework.service.rows.tolist())

@@ -10,7 +10,7 @@ calendars (rows, lengths, waits); each agency's hours and counts are copied to i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -54,6 +54,18 @@ class QueueView:
     def rows(self) -> Rows:
         """The queued rows in service order."""
         return lanes.rows_of(self._desk.arenas, self._lanes, 0, len(self._lanes.tier_rows))
+
+    def row_chunks(self, size: int = 1_000_000) -> Iterator[Rows]:
+        """The queued rows in service order, at most `size` at a time (a queue of millions is not copied at once)."""
+        q = self._lanes
+        s = q.lanes
+        arena = self._desk.arenas[s.which]
+        for lane in np.flatnonzero(s.size).tolist():   # lanes in service order; each a ring: two runs at most
+            base, start, n, cap = int(s.base[lane]), int(s.start[lane]), int(s.size[lane]), int(s.cap[lane])
+            first = min(n, cap - start)
+            for low, high in ((start, start + first), (0, n - first)):
+                for i in range(low, high, size):
+                    yield arena[base + i:base + min(high, i + size)] & segments.ROW_MASK
 
     def group_rows(self, group: int | None) -> Rows:
         """The rows of one agency (None: all) in service order."""
