@@ -10,6 +10,7 @@ triage orders, bundling and backlog limit, overloaded).
 from __future__ import annotations
 
 import gc
+import io
 import weakref
 
 import numpy as np
@@ -102,6 +103,26 @@ def test_the_desk_lets_go_of_the_store_s_columns_when_it_grows():
     model.store.allocate(model.store.capacity - model.store.in_flight + 1)
     gc.collect()
     assert old() is None
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_is_told_when_the_kernels_are_compiled(monkeypatch, tmp_path):
+    """With nothing cached the first run compiles for about a minute: a terminal is told so, a log is not."""
+    import model.engine as engine
+
+    monkeypatch.setattr(engine.numba.config, "CACHE_DIR", str(tmp_path))
+    terminal, log = Terminal(), io.StringIO()
+    engine.note_compilation(terminal)
+    engine.note_compilation(log)
+    assert "compiling the model's kernels" in terminal.getvalue() and log.getvalue() == ""
+    (tmp_path / "desk.desk_day-1.py312.nbi").write_bytes(b"")
+    warm = Terminal()
+    engine.note_compilation(warm)
+    assert warm.getvalue() == ""
 
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):

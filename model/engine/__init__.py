@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
+from typing import TextIO
 
 import numba
 
@@ -25,3 +27,16 @@ _SOURCES = [*sorted(_HERE.glob("*.py")), _HERE.parent / "outcomes.py"]
 DIGEST = hashlib.sha256(b"".join(path.read_bytes() for path in _SOURCES)).hexdigest()[:16]
 if not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(_HERE / "__pycache__" / f"numba-{DIGEST}")
+
+
+def kernels_cached() -> bool:
+    """Whether this version's kernels are in numba's cache (if not, the first run compiles them: about a minute)."""
+    return any(Path(numba.config.CACHE_DIR).rglob("*.nbi"))
+
+
+def note_compilation(stream: TextIO | None = None) -> None:
+    """Say, on a terminal, that the kernels are about to be compiled (a minute without output otherwise)."""
+    stream = sys.stderr if stream is None else stream
+    if not kernels_cached() and stream.isatty():
+        print("tipline: compiling the model's kernels for this version (once, about a minute; then cached)",
+              file=stream, flush=True)

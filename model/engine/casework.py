@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from model.agency import Agency
-from model.engine import calendar, lanes, segments
+from model.engine import calendar, lanes, note_compilation, segments
 from model.engine.calendar import INBOX, SERVICE
 from model.engine.columns import Columns, columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
@@ -28,6 +28,7 @@ from model.reports import ReportStore, Rows
 
 #: numba's start-up (its typing and target contexts, about half a second once per process) happens here, when the
 #: engine is imported, as an extension module's loading would, rather than inside the first model's construction.
+note_compilation()
 segments.new_arenas(0, 0)
 
 
