@@ -18,7 +18,7 @@ from model.agency import Agency
 from model.cases import CaseRules, Step
 from model.casework import Casework
 from model.draws import ReportDraws
-from model.outcomes import Outcomes, Stage, route_counts
+from model.outcomes import US, Outcomes, Stage, route_counts
 from model.params import Demand, NcmecSpec, PlatformSpec, Scenario
 from model.policies import demote_expired, enqueue
 from model.queues import PriorityQueue
@@ -51,6 +51,17 @@ class Routing:
                                  for e in self.bounds], np.float32)
         self.agencies = np.array(members, np.int16)
         self.route = np.array([a.route for a in agencies], np.int64)  # by agency index
+        # The foreign bands come last: a location is routed to a US agency exactly when it lies below the first
+        # foreign band's lower edge (the bands are the edges at or below a location, and the edges increase).
+        band_routes = self.route[self.agencies]
+        first_foreign = int(np.argmax(band_routes != US)) if (band_routes != US).any() else len(band_routes)
+        self.us_below = (np.float32(np.inf) if first_foreign == len(band_routes)
+                         else self.edges32[first_foreign - 1] if first_foreign else np.float32(-np.inf))
+
+    def is_us(self, location: np.ndarray) -> np.ndarray:
+        """Whether each location uniform is routed to a US agency (one comparison; the same as the route of
+        :meth:`agency`)."""
+        return location < self.us_below
 
     def agency(self, location: np.ndarray) -> np.ndarray:
         """The agency of each location uniform: its band, counted one edge at a time (a handful of edges: a

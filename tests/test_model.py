@@ -13,7 +13,7 @@ from model import RetentionModel, Scenario, run
 from model.agency import Agency
 from model.cases import Step
 from model.model import DAILY_SERIES, PIPELINE
-from model.outcomes import STAGE_NAMES, TERMINAL_STATES
+from model.outcomes import STAGE_NAMES, TERMINAL_STATES, US
 
 UNLIMITED = ["ncmec.analysts=100000", "law_enforcement.investigators=10000000",
              "foreign.investigators=10000000", "downstream.forensic_exams_per_day=1000000"]
@@ -284,6 +284,17 @@ def test_routing_sends_a_location_at_or_above_an_edge_to_the_next_agency():
                                np.nextafter(edges, np.float32(0)), np.nextafter(edges, np.float32(1))])
     exact_band = (location.astype(np.float64)[None, :] >= routing.bounds[:, None]).sum(axis=0)
     assert np.array_equal(routing.agency(location), routing.agencies[exact_band])
+
+
+@pytest.mark.parametrize("name", ["national", "x_platform", "baseline_90day"])
+def test_a_location_is_us_exactly_when_its_agency_is(name):
+    """The one-comparison test for a US route (the compiled platforms' waits) agrees with the routing table."""
+    for platform in RetentionModel(name).platforms:
+        routing = platform.routing
+        edges = routing.edges32
+        location = np.concatenate([np.random.default_rng(8).random(100_000, dtype=np.float32), edges,
+                                   np.nextafter(edges, np.float32(0)), np.nextafter(edges, np.float32(1))])
+        assert np.array_equal(routing.is_us(location), routing.route[routing.agency(location)] == US)
 
 
 def test_decided_series_count_outcomes_already_fixed_and_end_at_the_summary(small):

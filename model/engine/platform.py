@@ -13,7 +13,6 @@ from model.draws import ReportDraws
 from model.engine.filing import Filing, Reports, file_reports
 from model.engine.ledger import settle
 from model.engine.ncmec import CompiledNcmec
-from model.outcomes import US
 
 
 class CompiledPlatform(Platform):
@@ -39,8 +38,8 @@ class CompiledPlatform(Platform):
         n = len(draws.urgent)
         rows = store.allocate(n)
         is_case, cases = draws.is_case, draws.cases
-        route = self.routing.route[self.routing.agency(draws.location.compress(is_case))]
-        waits = self.rules.waits(cases, route == US, draws.urgent.compress(is_case), self.index)
+        waits = self.rules.waits(cases, self.routing.is_us(draws.location.compress(is_case)), draws.urgent.compress(is_case),
+                                 self.index)
         reports = Reports(draws.automated, draws.urgent, draws.viral, draws.known, draws.quality, draws.location, is_case,
                           cases.needs_process, cases.letter, cases.wilson, cases.identify, cases.ip_lead, cases.cgnat,
                           cases.arrest, *waits)
