@@ -105,6 +105,20 @@ def test_the_desk_lets_go_of_the_store_s_columns_when_it_grows():
     assert old() is None
 
 
+def test_reports_handed_to_the_compiled_ncmec_join_its_queue_as_the_reference_s():
+    """Compiled platforms queue their reports inside the filing kernel; NCMEC's own receive queues the same way."""
+    models = [RetentionModel("x_platform", engine=engine) for engine in ("numpy", "compiled")]
+    for model in models:
+        model.step()
+        rows = model.store.allocate(3)
+        model.store.quality[rows] = 0.5
+        model.ncmec.receive(rows, np.array([True, False, False]), np.array([False, True, False]),
+                            np.zeros(3, bool), model.day)
+    reference, compiled = (m.ncmec.queue.rows for m in models)
+    assert np.array_equal(compiled, reference) and set(rows.tolist()) <= set(compiled.tolist())
+    assert compiled[0] == rows[0]   # the urgent report first
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
