@@ -37,10 +37,10 @@ import time
 from pathlib import Path
 
 if __package__:  # imported as benchmarks.instructions (the tests)
-    from benchmarks.performance import ROOT, worktree
+    from benchmarks.performance import ROOT, warm, worktree
 else:  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from performance import ROOT, worktree
+    from performance import ROOT, warm, worktree
 
 HELPER = """
 #include <valgrind/callgrind.h>
@@ -160,6 +160,8 @@ def main() -> None:
     baseline = worktree(args.baseline) if args.baseline else None
     rows = []
     try:
+        for source in (ROOT, baseline) if baseline is not None else (ROOT,):
+            warm(source)   # compiling the kernels under valgrind would take hours (and is not what is measured)
         with tempfile.TemporaryDirectory(prefix="tipline-callgrind-") as tmp:
             work = Path(tmp)
             helper = helper_library(work)

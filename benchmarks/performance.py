@@ -104,6 +104,12 @@ CASES = {
 }
 
 
+def warm(source: Path) -> None:
+    """Run a short model once in the checkout `source`, so that its compiled kernels are in its cache before anything
+    is measured (else one run would time, and its peak memory would count, a minute of compiling)."""
+    run_once(source, "x_platform", ["run.days=40", "run.warmup_days=10"])
+
+
 def worktree(ref: str) -> Path:
     """A detached git worktree of `ref` in a temporary directory."""
     path = Path(tempfile.mkdtemp(prefix="tipline-baseline-"))
@@ -121,6 +127,8 @@ def main() -> None:
     args = parser.parse_args()
     baseline = worktree(args.baseline) if args.baseline else None
     try:
+        for source in (ROOT, baseline) if baseline is not None else (ROOT,):
+            warm(source)
         rows = [measure(label, scenario, overrides, args.repeat if group != "scaling" else max(1, args.repeat // 2),
                         baseline)
                 for group in (args.only or tuple(CASES)) for label, scenario, overrides in CASES[group]]
