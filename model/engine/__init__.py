@@ -37,6 +37,6 @@ def kernels_cached() -> bool:
 def note_compilation(stream: TextIO | None = None) -> None:
     """Say, on a terminal, that the kernels are about to be compiled (a minute without output otherwise)."""
     stream = sys.stderr if stream is None else stream
-    if not kernels_cached() and stream.isatty():
+    if stream.isatty() and not kernels_cached():   # the cache is searched only when someone is there to tell
         print("tipline: compiling the model's kernels for this version (once, about a minute; then cached)",
               file=stream, flush=True)
