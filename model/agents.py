@@ -110,17 +110,15 @@ class Platform(StageAgent):
         n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
         n = n_regular + n_extra
         self.filed_today = n
-        self.automated_today = 0
-        if n == 0:
-            return
-        draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
-        self.automated_today = int(np.count_nonzero(draws.automated))
-        self.file(draws, day)
+        self.automated_today = self.file(n, n_extra, viral_share_extra, day) if n else 0
 
-    def file(self, draws: ReportDraws, day: int) -> None:
-        """The drawn reports become rows of the store and join NCMEC's queue."""
+    def file(self, n: int, n_extra: int, viral_share_extra: float, day: int) -> int:
+        """Draw `n` reports (the last `n_extra` from a surge, viral with `viral_share_extra`); they become rows of the
+        store and join NCMEC's queue. Returns how many are automated."""
+        draws = ReportDraws.draw(self.attribute_rng, self.case_rng, self.spec, n, n_extra, viral_share_extra)
         rows = self._write(draws, day)
         self.ncmec.receive(rows, draws.urgent, draws.known, draws.viral, day)
+        return int(np.count_nonzero(draws.automated))
 
     def _write(self, draws: ReportDraws, day: int) -> Rows:
         store = self.store

@@ -43,6 +43,18 @@ def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:
     return np.exp(sigma * z - sigma * sigma / 2).astype(np.float32)
 
 
+def report_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The uniforms of `n` reports: float32 [len(ATTRIBUTES), n]."""
+    return rng.random((len(ATTRIBUTES), n), dtype=np.float32)
+
+
+def case_variates(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The uniforms (float32 [len(CASE_UNIFORMS), m]), then the standard normals (float32 [len(CASE_NORMALS), m]),
+    of `m` cases."""
+    return (rng.random((len(CASE_UNIFORMS), m), dtype=np.float32),
+            rng.standard_normal((len(CASE_NORMALS), m), dtype=np.float32))
+
+
 @dataclass
 class CaseDraws:
     """Latent draws of `m` cases (actionable referrals), in the order of the cases among the reports."""
@@ -65,8 +77,7 @@ class CaseDraws:
     @classmethod
     def draw(cls, rng: np.random.Generator, m: int) -> CaseDraws:
         """A fixed number of uniforms, then normals, per case."""
-        u = rng.random((len(CASE_UNIFORMS), m), dtype=np.float32)
-        z = rng.standard_normal((len(CASE_NORMALS), m), dtype=np.float32)
+        u, z = case_variates(rng, m)
         return cls(*u, *z)
 
 
@@ -101,7 +112,7 @@ class ReportDraws:
         ``q`` in [0, 1) and quality signal ``s``, so the share stays ``actionable_share`` on average
         while more complete referrals are more often actionable.
         """
-        u = attribute_rng.random((len(ATTRIBUTES), n), dtype=np.float32)
+        u = report_uniforms(attribute_rng, n)
         automated, urgent, viral, known, quality, location, actionable = u
         viral = viral < np.float32(spec.viral_share)
         if n_extra:

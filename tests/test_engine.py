@@ -196,3 +196,43 @@ def test_the_kernels_numbers_are_the_references():
     for name in ("URGENT_TIER", "FIRST_TIER", "QUALITY_BANDS", "EXPIRED_TIER"):
         assert getattr(triage, name) == getattr(policies, name)
     assert list(desk.STAGE_OF_STEP) == [int(stage) for stage in casework.STAGE_OF_STEP]
+
+
+@pytest.mark.parametrize("overrides", [
+    [],
+    ["platforms.X.quality_share=0"],
+    ["platforms.X.quality_signal=1", "platforms.X.urgent_share=0.3", "foreign.cloud_act_share=0.5",
+     "law_enforcement.work_sigma=2.7", "law_enforcement.approval_sigma=4.9", "foreign.mlat_sigma=0"],
+])
+def test_the_compiled_platform_draws_the_reference_s_reports_bit_for_bit(overrides):
+    """The compiled platform derives its reports' flags, scores and cases' waits from the same uniforms and normals as
+    ReportDraws and CaseRules.waits, in float32 where they use float32: every value is identical, surges included."""
+    from model.draws import ReportDraws, case_variates, report_uniforms
+    from model.engine.draws import case_exponents, case_waits, report_facts
+
+    platform = RetentionModel(load_scenario("x_platform", overrides), engine="compiled").platforms[0]
+
+    def streams(seed):
+        return np.random.default_rng(seed), np.random.default_rng(seed + 1000)
+
+    cases = 0
+    for seed, (n, n_extra, viral_extra) in enumerate([(20_000, 0, 0.0), (8_000, 3_000, 0.8), (1, 0, 0.0), (7, 7, 1.0)]):
+        reference = ReportDraws.draw(*streams(seed), platform.spec, n, n_extra, viral_extra)
+        is_case = reference.is_case
+        waits = platform.rules.waits(reference.cases, platform.routing.is_us(reference.location[is_case]),
+                                     reference.urgent[is_case], platform.index)
+        attribute_rng, case_rng = streams(seed)
+        u = report_uniforms(attribute_rng, n)
+        *facts, m = report_facts(u, platform.shares, n_extra, np.float32(viral_extra))
+        for name, mine in zip(("automated", "urgent", "viral", "known", "quality", "is_case"), facts, strict=True):
+            expected = getattr(reference, name)
+            assert mine.dtype == expected.dtype and np.array_equal(mine, expected), name
+        cases += m
+        cu, cz = case_variates(case_rng, m)
+        exponents, work, path = case_exponents(u[5], facts[1], facts[5], cu, cz, platform.sigmas)
+        days = case_waits(np.exp(exponents), path, platform.sigmas)
+        assert np.array_equal(np.exp(work), waits.work_factor) and np.exp(work).dtype == np.float32
+        for name, mine in zip(("warrant_days", "identification_days", "process_days", "response_days", "arrest_days"),
+                              days, strict=True):
+            assert mine.dtype == np.int32 and np.array_equal(mine, getattr(waits, name)), name
+    assert cases > 1000 or overrides == ["platforms.X.quality_share=0"]

@@ -2,9 +2,9 @@
 :meth:`model.cases.CaseRules.write` (the reference), then NCMEC's receipt (:func:`model.engine.triage.receive`),
 in one call.
 
-The reports' draws, and the cases' waits (which need ``exp``), are made by the reference's numpy code
-before the call (:class:`model.draws.ReportDraws`, :meth:`model.cases.CaseRules.waits`), so the random
-streams and every value are the reference's; so are the rows, from the store's free list
+The reports' flags and the cases' waits are made before the call from the reference's uniforms and normals
+(:mod:`model.engine.draws`, the same values as :class:`model.draws.ReportDraws` and
+:meth:`model.cases.CaseRules.waits`); the rows come from the store's free list
 (:meth:`model.reports.ReportStore.allocate`: numpy sorts them faster than numba). The kernel routes each
 report by its location uniform, writes its columns and its case's, books the counted cases that need
 legal process in the ledger, and queues the reports at NCMEC.
@@ -43,7 +43,7 @@ class Filing(NamedTuple):
 
 
 class Reports(NamedTuple):
-    """A day's reports (ReportDraws' arrays, length n) and cases (CaseDraws' uniforms and CaseWaits, length m)."""
+    """A day's reports (ReportDraws' facts, length n) and cases (CaseDraws' uniforms and CaseWaits, length m)."""
 
     automated: np.ndarray
     urgent: np.ndarray

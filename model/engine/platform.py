@@ -1,6 +1,6 @@
 """A platform on the compiled engine: :class:`CompiledPlatform`, the same agent as :class:`model.agents.Platform`
-(the reference), whose day's reports are written to the store and queued at NCMEC by one kernel call
-(:func:`model.engine.filing.file_reports`)."""
+(the reference), whose day's draws become facts in two kernels (:mod:`model.engine.draws`) and whose reports
+are written to the store and queued at NCMEC by one kernel call (:func:`model.engine.filing.file_reports`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from model.agents import Platform
-from model.draws import ReportDraws
+from model.draws import case_variates, report_uniforms
+from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
 from model.engine.ledger import settle
 from model.engine.ncmec import CompiledNcmec
@@ -29,20 +30,38 @@ class CompiledPlatform(Platform):
             process_share=rules.process_share, letter_share=np.float32(rules.letter_share),
             wilson_share=np.float32(rules.wilson_share), identification_share=np.float32(rules.identification_share),
             ip_lead_share=np.float32(rules.ip_lead_share), cgnat_share=np.float32(rules.cgnat_share))
+        spec = self.spec
+        self.shares = Shares(
+            automated=np.float32(spec.automated_share), urgent=np.float32(spec.urgent_share),
+            viral=np.float32(spec.viral_share), known=np.float32(spec.known_content_share),
+            quality=np.float32(spec.quality_share), has_quality=spec.quality_share > 0,
+            actionable=np.float32(spec.actionable_share), quality_signal=np.float32(spec.quality_signal))
+        i = self.index
+        self.sigmas = Sigmas(
+            work_sigma=np.float32(rules.work_sigma), work_offset=np.float32(rules.work_sigma * rules.work_sigma / 2),
+            median=np.array([rules.warrant_median, rules.identification_median, rules.response_median[i],
+                             rules.arrest_median], np.float64),
+            sigma=np.array([rules.warrant_sigma, rules.identification_sigma, rules.response_sigma[i], rules.arrest_sigma],
+                           np.float64),
+            path_median=rules.path_median.astype(np.float64), path_sigma=rules.path_sigma.astype(np.float64),
+            cloud_act_share=np.float32(rules.cloud_act_share), us_below=np.float32(routing.us_below))
 
-    def file(self, draws: ReportDraws, day: int) -> None:
-        """The drawn reports become rows of the store and join NCMEC's queue (see
-        :meth:`model.agents.Platform.file`)."""
+    def file(self, n: int, n_extra: int, viral_share_extra: float, day: int) -> int:
+        """Draw `n` reports, write them to the store and queue them at NCMEC (see :meth:`model.agents.Platform.file`);
+        returns how many are automated."""
         store, ncmec = self.store, self.ncmec
         desk = ncmec.desk
-        n = len(draws.urgent)
+        u = report_uniforms(self.attribute_rng, n)
+        automated, urgent, viral, known, score, is_case, m = report_facts(u, self.shares, n_extra,
+                                                                          np.float32(viral_share_extra))
+        location = u[5]
+        cu, cz = case_variates(self.case_rng, m)
+        exponents, work, path = case_exponents(location, urgent, is_case, cu, cz, self.sigmas)
+        waits = case_waits(np.exp(exponents), path, self.sigmas)
+        # CASE_UNIFORMS order: needs_process, letter, wilson, cloud_act, ip_lead, cgnat, arrest, identify.
+        reports = Reports(automated, urgent, viral, known, score, location, is_case, cu[0], cu[1], cu[2], cu[7], cu[4],
+                          cu[5], cu[6], np.exp(work), *waits)
         rows = store.allocate(n)
-        is_case, cases = draws.is_case, draws.cases
-        waits = self.rules.waits(cases, self.routing.is_us(draws.location.compress(is_case)), draws.urgent.compress(is_case),
-                                 self.index)
-        reports = Reports(draws.automated, draws.urgent, draws.viral, draws.known, draws.quality, draws.location, is_case,
-                          cases.needs_process, cases.letter, cases.wilson, cases.identify, cases.ip_lead, cases.cgnat,
-                          cases.arrest, *waits)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
         need_us, need_foreign, bundled = file_reports(desk.arenas, desk.ledger, columns, desk.triage, ncmec.triage,
@@ -54,4 +73,5 @@ class CompiledPlatform(Platform):
             out.reports += n
             out.reports_by_platform[self.index] += n
             out.legal_process_needed += np.array([need_us, need_foreign], np.int64)
-        ncmec.count_receipt(int(np.count_nonzero(draws.urgent)), bundled)
+        ncmec.count_receipt(int(np.count_nonzero(urgent)), bundled)
+        return int(np.count_nonzero(automated))
