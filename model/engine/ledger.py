@@ -63,75 +63,101 @@ def settle(ledger: Ledger, out: Outcomes) -> None:
     ledger.counts[:] = 0
 
 
+# Each booking is a function of one row, compiled without reference counting (``_nrt=False``: numba would count
+# references on each of the named tuples' arrays at every call), so a kernel can book rows in its own loop; the
+# batch forms below loop over rows. Bookings are sums: rows may be booked in any order.
+
+@njit(_nrt=False, cache=True)
+def move_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int, to_stage: int, day: int) -> None:
+    """A row changes stage; an undecided counted case needing legal process moves in the ledger (one whose deadline
+    passed stays where it was lost)."""
+    deadline = col.deadline[row]
+    if col.counted[row] and col.actionable[row] and col.needs_process[row] and deadline >= day:
+        route = route_of[col.agency[row]]
+        led.expiring[route, col.stage[row], deadline] -= 1
+        led.expiring[route, to_stage, deadline] += 1
+    col.stage[row] = to_stage
+
+
+@njit(_nrt=False, cache=True)
+def extend_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int, new: int, day: int) -> None:
+    """A counted case, still undecided, gets a later deadline, `new` (a 2703(f) letter); the caller sets it."""
+    old = col.deadline[row]
+    if not col.counted[row] or old < day:
+        return
+    route, stage, created = route_of[col.agency[row]], col.stage[row], col.created[row]
+    led.expiring[route, stage, old] -= 1
+    led.expiring[route, stage, new] += 1
+    if day > led.split_day and created > led.split_day:
+        led.late_expiring[route, old] -= 1
+        led.late_expiring[route, new] += 1
+
+
+@njit(_nrt=False, cache=True)
+def schedule_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int, due: int, day: int) -> None:
+    """Legal process scheduled today to reach the platform on day `due`: a counted case's outcome is fixed."""
+    if not col.counted[row]:
+        return
+    route, stage, created, deadline = route_of[col.agency[row]], col.stage[row], col.created[row], col.deadline[row]
+    if deadline >= day:
+        led.expiring[route, stage, deadline] -= 1
+        in_time = due <= deadline
+        if in_time:
+            led.served_on[route, min(due, led.horizon)] += 1
+            led.served_pending[route] += 1
+        else:
+            led.lost_on[route, stage, deadline] += 1
+            led.lost_pending[route] += 1
+        if day > led.split_day and created > led.split_day:
+            led.late_expiring[route, deadline] -= 1
+            if in_time:
+                led.late_served[route] += 1
+            else:
+                led.late_lost[route] += 1
+    led.days_to_process[route, min(due - created, led.horizon)] += 1
+
+
+@njit(_nrt=False, cache=True)
+def close_unworked_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int, day: int) -> None:
+    """A referral closed unworked: lost at once if it needed legal process and was still undecided."""
+    if not col.counted[row]:
+        return
+    route, deadline = route_of[col.agency[row]], col.deadline[row]
+    led.closed_unworked[route] += 1
+    if not (col.actionable[row] and col.needs_process[row]):
+        led.closed_unworked_other[route] += 1
+        led.counts[OPEN_OTHER] -= 1
+    elif deadline >= day:
+        led.expiring[route, col.stage[row], deadline] -= 1
+        led.lost[route, CLOSED_UNWORKED] += 1
+        if day > led.split_day and col.created[row] > led.split_day:
+            led.late_expiring[route, deadline] -= 1
+            led.late_lost[route] += 1
+
+
 @njit(cache=True)
 def move(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, to_stage: np.ndarray, day: int) -> None:
-    """Rows change stage (one each); undecided counted cases needing legal process move in the ledger (those whose
-    deadline passed stay where they were lost)."""
+    """Rows change stage (one each): :func:`move_row`."""
     for i in range(len(rows)):
-        row = rows[i]
-        deadline = col.deadline[row]
-        if col.counted[row] and col.actionable[row] and col.needs_process[row] and deadline >= day:
-            route = route_of[col.agency[row]]
-            led.expiring[route, col.stage[row], deadline] -= 1
-            led.expiring[route, to_stage[i], deadline] += 1
-        col.stage[row] = to_stage[i]
+        move_row(led, col, route_of, rows[i], to_stage[i], day)
 
 
 @njit(cache=True)
 def extend(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, new: int, day: int) -> None:
-    """Counted cases, still undecided, get a later deadline, `new` (a 2703(f) letter); the caller sets it."""
+    """Counted cases, still undecided, get a later deadline: :func:`extend_row`."""
     for row in rows:
-        old = col.deadline[row]
-        if not col.counted[row] or old < day:
-            continue
-        route, stage, created = route_of[col.agency[row]], col.stage[row], col.created[row]
-        led.expiring[route, stage, old] -= 1
-        led.expiring[route, stage, new] += 1
-        if day > led.split_day and created > led.split_day:
-            led.late_expiring[route, old] -= 1
-            led.late_expiring[route, new] += 1
+        extend_row(led, col, route_of, row, new, day)
 
 
 @njit(cache=True)
 def schedule(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, due: np.ndarray, day: int) -> None:
-    """Legal process scheduled today to reach the platform on day `due`: the outcome of each counted case is fixed."""
+    """Legal process scheduled today to reach the platform on day `due`: :func:`schedule_row`."""
     for i in range(len(rows)):
-        row = rows[i]
-        if not col.counted[row]:
-            continue
-        route, stage, created, deadline = route_of[col.agency[row]], col.stage[row], col.created[row], col.deadline[row]
-        if deadline >= day:
-            led.expiring[route, stage, deadline] -= 1
-            in_time = due[i] <= deadline
-            if in_time:
-                led.served_on[route, min(due[i], led.horizon)] += 1
-                led.served_pending[route] += 1
-            else:
-                led.lost_on[route, stage, deadline] += 1
-                led.lost_pending[route] += 1
-            if day > led.split_day and created > led.split_day:
-                led.late_expiring[route, deadline] -= 1
-                if in_time:
-                    led.late_served[route] += 1
-                else:
-                    led.late_lost[route] += 1
-        led.days_to_process[route, min(due[i] - created, led.horizon)] += 1
+        schedule_row(led, col, route_of, rows[i], due[i], day)
 
 
 @njit(cache=True)
 def close_unworked(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, day: int) -> None:
-    """Referrals closed unworked: lost at once if they needed legal process and were still undecided."""
+    """Referrals closed unworked: :func:`close_unworked_row`."""
     for row in rows:
-        if not col.counted[row]:
-            continue
-        route, deadline = route_of[col.agency[row]], col.deadline[row]
-        led.closed_unworked[route] += 1
-        if not (col.actionable[row] and col.needs_process[row]):
-            led.closed_unworked_other[route] += 1
-            led.counts[OPEN_OTHER] -= 1
-        elif deadline >= day:
-            led.expiring[route, col.stage[row], deadline] -= 1
-            led.lost[route, CLOSED_UNWORKED] += 1
-            if day > led.split_day and col.created[row] > led.split_day:
-                led.late_expiring[route, deadline] -= 1
-                led.late_lost[route] += 1
+        close_unworked_row(led, col, route_of, row, day)
