@@ -15,11 +15,10 @@ are identical (tests/test_engine.py runs both). The numbers below mirror the ref
 constants (a test checks them).
 
 Arrivals and reviews are handled in one pass over their rows, calling a helper per row. Such helpers are
-compiled without numba's reference counting (``_nrt=False``, a private numba option: they allocate nothing; a helper
-that allocated would fail to compile): numba counts
-references on every array of a named tuple passed to a function, even an inlined one, and the store's
-columns are 29 arrays (measured 440-950 ns a call with counting, 14 ns without). Helpers that allocate
-take whole batches.
+compiled without numba's reference counting (``_nrt=False``, a private numba option; they allocate nothing,
+and one that did would fail to compile): numba counts references on every array of a named tuple passed to
+a function, even an inlined one, and the store's columns are 29 arrays (measured 440-950 ns a call with
+counting, 14 ns without). Helpers that allocate take whole batches.
 """
 
 from __future__ import annotations

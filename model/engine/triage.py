@@ -35,15 +35,22 @@ class Triage(NamedTuple):
     referral_delay: int          # days
 
 
+@njit(_nrt=False, cache=True)
+def _end_row(led: Ledger, col: Columns, row: int) -> None:
+    """A report that goes no further (no usable data, or a bundled viral copy): counted, then freed. Compiled without
+    reference counting, as the desk's per-row helpers (:mod:`model.engine.desk`)."""
+    if col.counted[row]:
+        led.counts[INFORMATIONAL] += 1
+        led.counts[OPEN_OTHER] -= 1
+    col.free[col.n_free[0]] = row
+    col.n_free[0] += 1
+
+
 @njit(cache=True)
 def _end_informational(arenas: List, led: Ledger, col: Columns, rows: np.ndarray) -> None:
-    """Reports that go no further (no usable data, or bundled viral copies): counted, then freed."""
+    """Reports that go no further: :func:`_end_row`."""
     for row in rows:
-        if col.counted[row]:
-            led.counts[INFORMATIONAL] += 1
-            led.counts[OPEN_OTHER] -= 1
-        col.free[col.n_free[0]] = row
-        col.n_free[0] += 1
+        _end_row(led, col, row)
 
 
 @njit(cache=True)
@@ -79,18 +86,25 @@ def receive(arenas: List, led: Ledger, col: Columns, q: LaneQueue, triage: Triag
 @njit(cache=True)
 def _pass_on(arenas: List, led: Ledger, col: Columns, c: Calendars, route_of: np.ndarray, triage: Triage, rows: np.ndarray,
              day: int) -> None:
-    """Informational reports end; referrals go into their agencies' inbox (urgent ones today)."""
-    referral = col.quality[rows] < 1
-    _end_informational(arenas, led, col, rows[~referral])
-    referred = rows[referral]
-    for row in referred:
+    """Informational reports end; referrals go into their agencies' inbox (urgent ones today), in one pass."""
+    n = len(rows)
+    now, later = np.empty(n, np.int64), np.empty(n, np.int64)
+    n_now = n_later = 0
+    for row in rows:
+        if col.quality[row] >= 1:
+            _end_row(led, col, row)
+            continue
         if col.counted[row]:
             led.referred[route_of[col.agency[row]]] += 1
-    urgent = col.urgent[referred]
-    now = referred[urgent]
-    calendar.schedule(arenas, c, INBOX, BATCH, now, np.full(len(now), day, np.int64), day)
-    later = referred[~urgent]
-    calendar.schedule(arenas, c, INBOX, BATCH, later, np.full(len(later), day + triage.referral_delay, np.int64), day)
+        if col.urgent[row]:
+            now[n_now] = row
+            n_now += 1
+        else:
+            later[n_later] = row
+            n_later += 1
+    calendar.schedule(arenas, c, INBOX, BATCH, now[:n_now], np.full(n_now, day, np.int64), day)
+    calendar.schedule(arenas, c, INBOX, BATCH, later[:n_later], np.full(n_later, day + triage.referral_delay, np.int64),
+                      day)
 
 
 @njit(cache=True)
