@@ -97,8 +97,7 @@ def _send_letter(led: Ledger, col: Columns, staff: Staff, row: int, extended: in
 @njit(cache=True)
 def _release(arenas: List, col: Columns, rows: np.ndarray) -> None:
     for row in rows:
-        col.free[col.n_free[0]] = row
-        col.n_free[0] += 1
+        _release_row(col, row)
 
 
 @njit(cache=True)
@@ -268,7 +267,7 @@ def _reviewed(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendar
                 n_ended += 1
             continue
         col.evidence_missing[row] = False
-        if not rules.letters_at_receipt:
+        if not rules.letters_at_receipt:   # its hours are part of the review's (_price): no credit to book
             _send_letter(led, col, staff, row, extended, sent, day)
         if route == FOREIGN and not col.urgent[row]:
             ledger.move_row(led, col, staff.route, row, MLAT, day)

@@ -15,14 +15,14 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from model.draws import CASE_NORMALS, MAX_DELAY_DAYS
+from model.draws import CASE_NORMALS, CASE_UNIFORMS, MAX_DELAY_DAYS
 
 PATH_US, PATH_MLAT, PATH_CLOUD_ACT, PATH_EMERGENCY = 0, 1, 2, 3   # model.cases
 #: The case normals that give waits in days, in the rows of :func:`case_exponents`' first result.
 WAIT_NORMALS = ("warrant", "identification", "process", "response", "arrest_delay")
 _WAIT_ROWS = np.array([CASE_NORMALS.index(name) for name in WAIT_NORMALS], np.int64)
 _WORK_ROW = CASE_NORMALS.index("work")
-_CLOUD_ACT_ROW = 3   # model.draws.CASE_UNIFORMS.index("cloud_act")
+_CLOUD_ACT_ROW = CASE_UNIFORMS.index("cloud_act")
 
 
 class Shares(NamedTuple):

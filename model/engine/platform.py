@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from model.agents import Platform
-from model.draws import case_variates, report_uniforms
+from model.draws import CaseDraws, case_variates, report_uniforms
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
 from model.engine.ledger import settle
@@ -55,12 +55,12 @@ class CompiledPlatform(Platform):
         automated, urgent, viral, known, score, is_case, m = report_facts(u, self.shares, n_extra,
                                                                           np.float32(viral_share_extra))
         location = u[5]
-        cu, cz = case_variates(self.case_rng, m)
-        exponents, work, path = case_exponents(location, urgent, is_case, cu, cz, self.sigmas)
+        uniforms, normals = case_variates(self.case_rng, m)
+        exponents, work, path = case_exponents(location, urgent, is_case, uniforms, normals, self.sigmas)
         waits = case_waits(np.exp(exponents), path, self.sigmas)
-        # CASE_UNIFORMS order: needs_process, letter, wilson, cloud_act, ip_lead, cgnat, arrest, identify.
-        reports = Reports(automated, urgent, viral, known, score, location, is_case, cu[0], cu[1], cu[2], cu[7], cu[4],
-                          cu[5], cu[6], np.exp(work), *waits)
+        c = CaseDraws(*uniforms, *normals)
+        reports = Reports(automated, urgent, viral, known, score, location, is_case, c.needs_process, c.letter, c.wilson,
+                          c.identify, c.ip_lead, c.cgnat, c.arrest, np.exp(work), *waits)
         rows = store.allocate(n)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
