@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from model.reports import ReportStore
 
@@ -47,3 +48,11 @@ def columns_of(store: ReportStore) -> Columns:
     """The store's current arrays (they are replaced when it grows); write ``n_free[0]`` back after a kernel."""
     return Columns(*(getattr(store, name) for name in Columns._fields[:-2]), store._free,
                    np.array([store._n_free], np.int64))
+
+
+@njit(_nrt=False, cache=True)
+def release_row(col: Columns, row: int) -> None:
+    """A report is done: its row goes back on the store's free stack. Compiled without reference counting, as every
+    per-row helper (:mod:`model.engine.desk`)."""
+    col.free[col.n_free[0]] = row
+    col.n_free[0] += 1

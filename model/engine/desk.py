@@ -31,7 +31,7 @@ from numba.typed import List
 
 from model.engine import calendar, lanes, ledger
 from model.engine.calendar import EACH, INBOX, SERVICE, Calendars
-from model.engine.columns import Columns
+from model.engine.columns import Columns, release_row
 from model.engine.lanes import LaneQueue
 from model.engine.ledger import ISP_LOGS_LOST, OPEN_OTHER, Ledger
 
@@ -78,13 +78,6 @@ class Staff(NamedTuple):
 
 
 @njit(_nrt=False, cache=True)
-def _release_row(col: Columns, row: int) -> None:
-    """A row's report is done: its row goes back on the store's free stack."""
-    col.free[col.n_free[0]] = row
-    col.n_free[0] += 1
-
-
-@njit(_nrt=False, cache=True)
 def _send_letter(led: Ledger, col: Columns, staff: Staff, row: int, extended: int, sent: np.ndarray, day: int) -> None:
     """A 2703(f) letter if the case gets one (counted in `sent` by agency): preservation held until `extended`."""
     if col.actionable[row] and col.letter[row] and col.needs_process[row]:
@@ -97,7 +90,7 @@ def _send_letter(led: Ledger, col: Columns, staff: Staff, row: int, extended: in
 @njit(cache=True)
 def _release(arenas: List, col: Columns, rows: np.ndarray) -> None:
     for row in rows:
-        _release_row(col, row)
+        release_row(col, row)
 
 
 @njit(cache=True)
@@ -200,7 +193,7 @@ def _take_in(arenas: List, led: Ledger, col: Columns, q: LaneQueue, staff: Staff
         col.received[row] = day
         if col.quality[row] >= rules.priority_cutoff and not col.urgent[row]:
             ledger.close_unworked_row(led, col, staff.route, row, day)
-            _release_row(col, row)
+            release_row(col, row)
             continue
         ledger.move_row(led, col, staff.route, row, AGENCY_QUEUE, day)
         if rules.letters_at_receipt:
@@ -250,7 +243,7 @@ def _reviewed(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendar
             if counted:
                 led.closed_not_actionable[route] += 1
                 led.counts[OPEN_OTHER] -= 1
-            _release_row(col, row)
+            release_row(col, row)
             continue
         investigations_us += route == US
         if not col.needs_process[row]:
@@ -271,7 +264,6 @@ def _reviewed(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendar
             _send_letter(led, col, staff, row, extended, sent, day)
         if route == FOREIGN and not col.urgent[row]:
             ledger.move_row(led, col, staff.route, row, MLAT, day)
-            ledger.schedule_row(led, col, staff.route, row, day + np.int64(col.process_days[row]), day)
             to_mlat[n_mlat] = row
             n_mlat += 1
         else:
@@ -281,9 +273,8 @@ def _reviewed(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendar
             _price(col, staff, rules, row, opened, n_opened)
             n_opened += 1
     for row in ended[:n_ended]:   # freed after the closed ones, as the reference frees them
-        _release_row(col, row)
-    to_mlat = to_mlat[:n_mlat]
-    calendar.schedule(arenas, c, SERVICE, EACH, to_mlat, day + col.process_days[to_mlat].astype(np.int64), day)
+        release_row(col, row)
+    _schedule_service(arenas, led, col, staff, c, to_mlat[:n_mlat], day)
     _push(arenas, q, follow_up, n_follow_up, day)
     _push(arenas, q, opened, n_opened, day)
     return investigations_us

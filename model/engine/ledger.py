@@ -65,7 +65,8 @@ def settle(ledger: Ledger, out: Outcomes) -> None:
 
 # Each booking is a function of one row, compiled without reference counting (``_nrt=False``: numba would count
 # references on each of the named tuples' arrays at every call), so a kernel can book rows in its own loop; the
-# batch forms below loop over rows. Bookings are sums: rows may be booked in any order.
+# batch forms below (for the kernels that book whole batches) loop over rows. Bookings are sums: rows may be booked
+# in any order.
 
 @njit(_nrt=False, cache=True)
 def move_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int, to_stage: int, day: int) -> None:
@@ -133,20 +134,6 @@ def close_unworked_row(led: Ledger, col: Columns, route_of: np.ndarray, row: int
         if day > led.split_day and col.created[row] > led.split_day:
             led.late_expiring[route, deadline] -= 1
             led.late_lost[route] += 1
-
-
-@njit(cache=True)
-def move(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, to_stage: np.ndarray, day: int) -> None:
-    """Rows change stage (one each): :func:`move_row`."""
-    for i in range(len(rows)):
-        move_row(led, col, route_of, rows[i], to_stage[i], day)
-
-
-@njit(cache=True)
-def extend(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.ndarray, new: int, day: int) -> None:
-    """Counted cases, still undecided, get a later deadline: :func:`extend_row`."""
-    for row in rows:
-        extend_row(led, col, route_of, row, new, day)
 
 
 @njit(cache=True)

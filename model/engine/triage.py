@@ -16,7 +16,7 @@ from numba.typed import List
 
 from model.engine import calendar, lanes
 from model.engine.calendar import BATCH, INBOX, Calendars
-from model.engine.columns import Columns
+from model.engine.columns import Columns, release_row
 from model.engine.lanes import LaneQueue
 from model.engine.ledger import INFORMATIONAL, OPEN_OTHER, UNREVIEWED, Ledger
 
@@ -42,8 +42,7 @@ def _end_row(led: Ledger, col: Columns, row: int) -> None:
     if col.counted[row]:
         led.counts[INFORMATIONAL] += 1
         led.counts[OPEN_OTHER] -= 1
-    col.free[col.n_free[0]] = row
-    col.n_free[0] += 1
+    release_row(col, row)
 
 
 @njit(cache=True)
