@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 
 import pytest
+
+# Every call of a bound kernel checks its arguments' types (model/engine/bound.py); set before the model is imported,
+# and inherited by the CLI's and the sweeps' subprocesses.
+os.environ.setdefault("TIPLINE_CHECK_KERNELS", "1")
 
 from model import Scenario, load_scenario
 

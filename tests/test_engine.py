@@ -15,8 +15,10 @@ import weakref
 
 import numpy as np
 import pytest
+from numba import njit
 
 from model import RetentionModel, load_scenario
+from model.engine.bound import bound
 from model.errors import BadInput
 from model.model import engine_name
 from model.reports import COLUMNS
@@ -236,3 +238,41 @@ def test_the_compiled_platform_draws_the_reference_s_reports_bit_for_bit(overrid
                               days, strict=True):
             assert mine.dtype == np.int32 and np.array_equal(mine, getattr(waits, name)), name
     assert cases > 1000 or overrides == ["platforms.X.quality_share=0"]
+
+
+@njit(cache=False)
+def _total(values):
+    return values.sum()
+
+
+def test_a_bound_kernel_calls_the_version_its_first_call_chose():
+    kernel = bound(_total)
+    assert kernel(np.arange(4)) == 6
+    assert kernel.signature == (_total.typeof_pyval(np.arange(4)),)
+    assert kernel(np.arange(5)) == 10
+
+
+def test_a_bound_kernel_checking_types_names_an_argument_whose_type_changed(monkeypatch):
+    monkeypatch.setattr("model.engine.bound.CHECK", True)
+    kernel = bound(_total)
+    kernel(np.arange(4))
+    with pytest.raises(TypeError, match=r"_total: .*argument 0: array\(int64, 1d, C\) became array\(int64, 2d, C\)"):
+        kernel(np.zeros((2, 2), np.int64))
+
+
+def test_a_kernel_whose_arguments_numba_converts_stays_with_the_dispatcher():
+    """A kernel compiled for float64 and called with an int: no version has the call's types, so nothing is bound."""
+    half = njit("float64(float64)", cache=False)(lambda x: x / 2)
+    kernel = bound(half)
+    assert kernel(3) == 1.5
+    assert kernel.signature is None
+    assert kernel(5) == 2.5
+
+
+def test_every_kernel_of_a_model_s_day_is_bound_after_its_first_day():
+    model = RetentionModel("x_platform", engine="compiled")
+    model.step()
+    platform = model.platforms[0]
+    kernels = [model.casework._desk_day, model.ncmec._triage_day, platform._file_reports, platform._report_facts,
+               platform._case_exponents, platform._case_waits]
+    assert [kernel.signature is not None for kernel in kernels] == [True] * len(kernels)

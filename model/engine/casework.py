@@ -16,6 +16,7 @@ import numpy as np
 
 from model.agency import Agency
 from model.engine import calendar, lanes, note_compilation, segments
+from model.engine.bound import bound
 from model.engine.calendar import INBOX, SERVICE
 from model.engine.columns import Columns, columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
@@ -130,6 +131,7 @@ class CompiledCasework:
         self.investigations_us_today = 0
         self._columns: Columns | None = None
         store.on_grow.append(self._forget_columns)
+        self._desk_day = bound(desk_day)
         self.queue, self.inbox, self.service = QueueView(self, "lanes"), CalendarView(self, INBOX), CalendarView(self, SERVICE)
 
     def attach(self, agencies: Sequence[Agency]) -> None:
@@ -165,13 +167,13 @@ class CompiledCasework:
         """The agencies' day (model.casework.Casework.step): one kernel call."""
         store = self.store
         columns = self.columns()
-        self.investigations_us_today, bound = desk_day(self.arenas, columns, self.ledger, self.lanes, self.calendars,
-                                                       self.staff, self.rules, day)
+        self.investigations_us_today, arrest_bound = self._desk_day(self.arenas, columns, self.ledger, self.lanes,
+                                                                    self.calendars, self.staff, self.rules, day)
         store._n_free = int(columns.n_free[0])
         settle(self.ledger, self.outcomes)
         self.day = day
-        if len(bound):
-            self.lab.receive(bound, day)
+        if len(arrest_bound):
+            self.lab.receive(arrest_bound, day)
         staff = self.staff
         for agency, credit, used, work, reviews in zip(self.agencies, staff.credit.tolist(), staff.used_today.tolist(),
                                                        staff.work_waiting.tolist(), staff.reviews_waiting.tolist(),

@@ -7,6 +7,7 @@ import mesa
 import numpy as np
 
 from model.agents import Ncmec
+from model.engine.bound import bound
 from model.engine.casework import CompiledCasework, QueueView
 from model.engine.desk import POLICIES
 from model.engine.ledger import settle
@@ -27,6 +28,7 @@ class CompiledNcmec(Ncmec):
         self.triage = Triage(policy=POLICIES.index(spec.triage_policy), bundling=spec.bundling,
                              known_cost=np.float32(spec.known_content_cost), budget=float(self.budget),
                              backlog_limit=spec.backlog_limit_days, referral_delay=spec.referral_delay_days)
+        self._receive, self._triage_day = bound(receive), bound(triage_day)
 
     def receive(self, rows: Rows, urgent: np.ndarray, known: np.ndarray, viral: np.ndarray, day: int) -> None:
         """A platform's reports of the day join the queue (viral copies are bundled if bundling is on). The compiled
@@ -34,7 +36,8 @@ class CompiledNcmec(Ncmec):
         store, desk = self.store, self.desk
         self._urgent += int(np.count_nonzero(urgent))
         columns = desk.columns()
-        self._bundled += receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known, viral, day)
+        self._bundled += self._receive(desk.arenas, desk.ledger, columns, desk.triage, self.triage, rows, urgent, known,
+                                       viral, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)
 
@@ -49,7 +52,7 @@ class CompiledNcmec(Ncmec):
         self.bundled_today, self.urgent_today, self._bundled, self._urgent = self._bundled, self._urgent, 0, 0
         store, desk = self.store, self.desk
         columns = desk.columns()
-        self.used_today, self.credit = triage_day(desk.arenas, desk.ledger, columns, desk.triage, desk.calendars, desk.route,
-                                                  self.triage, self.credit, day)
+        self.used_today, self.credit = self._triage_day(desk.arenas, desk.ledger, columns, desk.triage, desk.calendars,
+                                                        desk.route, self.triage, self.credit, day)
         store._n_free = int(columns.n_free[0])
         settle(desk.ledger, self.outcomes)

@@ -10,6 +10,7 @@ import numpy as np
 
 from model.agents import Platform
 from model.draws import CaseDraws, case_variates, report_uniforms
+from model.engine.bound import bound
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
 from model.engine.ledger import settle
@@ -45,6 +46,8 @@ class CompiledPlatform(Platform):
                            np.float64),
             path_median=rules.path_median.astype(np.float64), path_sigma=rules.path_sigma.astype(np.float64),
             cloud_act_share=np.float32(rules.cloud_act_share), us_below=np.float32(routing.us_below))
+        self._report_facts, self._case_exponents, self._case_waits, self._file_reports = (
+            bound(report_facts), bound(case_exponents), bound(case_waits), bound(file_reports))
 
     def file(self, n: int, n_extra: int, viral_share_extra: float, day: int) -> int:
         """Draw `n` reports, write them to the store and queue them at NCMEC (see :meth:`model.agents.Platform.file`);
@@ -52,19 +55,19 @@ class CompiledPlatform(Platform):
         store, ncmec = self.store, self.ncmec
         desk = ncmec.desk
         u = report_uniforms(self.attribute_rng, n)
-        automated, urgent, viral, known, score, is_case, m = report_facts(u, self.shares, n_extra,
+        automated, urgent, viral, known, score, is_case, m = self._report_facts(u, self.shares, n_extra,
                                                                           np.float32(viral_share_extra))
         location = u[5]
         uniforms, normals = case_variates(self.case_rng, m)
-        exponents, work, path = case_exponents(location, urgent, is_case, uniforms, normals, self.sigmas)
-        waits = case_waits(np.exp(exponents), path, self.sigmas)
+        exponents, work, path = self._case_exponents(location, urgent, is_case, uniforms, normals, self.sigmas)
+        waits = self._case_waits(np.exp(exponents), path, self.sigmas)
         c = CaseDraws(*uniforms, *normals)
         reports = Reports(automated, urgent, viral, known, score, location, is_case, c.needs_process, c.letter, c.wilson,
                           c.identify, c.ip_lead, c.cgnat, c.arrest, np.exp(work), *waits)
         rows = store.allocate(n)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
-        need_us, need_foreign, bundled = file_reports(desk.arenas, desk.ledger, columns, desk.triage, ncmec.triage,
+        need_us, need_foreign, bundled = self._file_reports(desk.arenas, desk.ledger, columns, desk.triage, ncmec.triage,
                                                       desk.route, self.filing, rows, reports, day, counted).tolist()
         store._n_free = int(columns.n_free[0])
         out = self.outcomes
