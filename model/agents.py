@@ -247,13 +247,17 @@ class ForensicLab(StageAgent):
 
     def step(self, day: int) -> None:
         self.credit += self.exams_per_day
-        rows = self.queue.pop(int(self.credit // self.exams_per_case))
-        self.credit = self.credit - len(rows) * self.exams_per_case if len(self.queue) else 0.0
-        for row, due in zip(rows.tolist(), (day + self.store.arrest_days[rows]).tolist(), strict=True):
-            self.to_arrest.setdefault(due, []).append(row)   # due today at the earliest
+        if len(self.queue):
+            rows = self.queue.pop(int(self.credit // self.exams_per_case))
+            for row, due in zip(rows.tolist(), (day + self.store.arrest_days[rows]).tolist(), strict=True):
+                self.to_arrest.setdefault(due, []).append(row)   # due today at the earliest
+            self.credit -= len(rows) * self.exams_per_case
+        if not len(self.queue):
+            self.credit = 0.0   # unused exam time is not saved up
         arrested = self.to_arrest.pop(day, [])
         self.arrests_today = len(arrested)
-        self.store.release(np.array(arrested, np.int64))
+        if arrested:
+            self.store.release(np.array(arrested, np.int64))
 
 
 class ExamQueue:

@@ -90,6 +90,11 @@ class Casework:
         if len(served):
             self._serve(served, day)
 
+    def end_of_day(self, day: int) -> None:
+        """Book the day's end in the ledger (:meth:`Outcomes.end_of_day <model.outcomes.Outcomes.end_of_day>`), once
+        every stage has acted."""
+        self.outcomes.end_of_day(day)
+
     # --- arrivals ---------------------------------------------------------------------------------
 
     def _take_in(self, rows: Rows, day: int) -> Rows:

@@ -4,14 +4,15 @@ Mesa's DataCollector deep-copies every model reporter's value at every collectio
 daily series that is a tenth of a small run's time, and its agent-type reporters (a tuple of
 deep-copy checks per agent a day) as much again. ``DailyCollector`` keeps the DataCollector contract
 that Mesa's tools read (``collect``, ``model_vars``, ``_collection_steps``, ``_agenttype_records``,
-``get_model_vars_dataframe``, ``get_agenttype_vars_dataframe``) but stores the model-level series as rows
-of a preallocated array read from ``model.today``, and the agent-type values in arrays, one per agent
-type, made into Mesa's records only when they are read.
+``get_model_vars_dataframe``, ``get_agenttype_vars_dataframe``) but keeps each collection as one tuple of
+values read from ``model.today`` (and one tuple per agent of its type's attributes), made into arrays and
+Mesa's records only when they are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import mesa
@@ -25,17 +26,17 @@ class DailyCollector(mesa.DataCollector):
     Args:
         series: the model-level series, in column order.
         integer_series: those that are counts (returned as int64 columns; the rest as float64).
-        days: expected number of collections (the array grows if more are made).
         agenttype_reporters: as for :class:`mesa.DataCollector`.
     """
 
-    def __init__(self, series: Iterable[str], integer_series: Iterable[str], days: int,
+    def __init__(self, series: Iterable[str], integer_series: Iterable[str],
                  agenttype_reporters: Mapping[type, Mapping[str, Any]] | None = None) -> None:
         super().__init__(agenttype_reporters=dict(agenttype_reporters or {}))
+        self._given = dict(agenttype_reporters or {})   # as given: attribute names are read with one attrgetter
         self.series = list(series)
+        self._today = itemgetter(*self.series)
         self.integer_series = [name for name in self.series if name in set(integer_series)]
-        self._values = np.zeros((max(days, 1), len(self.series)))
-        self._n = 0
+        self._rows: list[tuple[Any, ...]] = []   # one per collection, in series order
         self._by_type: dict[type, _TypeValues] = {}   # filled at the first collection (agents are fixed by then)
 
     @property
@@ -64,39 +65,41 @@ class DailyCollector(mesa.DataCollector):
 
     def collect(self, model: Any) -> None:
         """Record today's values of every series (and the agent-type reporters)."""
-        if self._n == len(self._values):
-            self._values = np.concatenate([self._values, np.zeros_like(self._values)])
-        today = model.today
-        self._values[self._n] = [today[name] for name in self.series]
+        self._rows.append(self._today(model.today))
         self._collection_steps.append(model.time)
         if self.agenttype_reporters and not self._by_type:
             self._by_type = {agent_type: _TypeValues([a for a in model.agents if isinstance(a, agent_type)],
-                                                     list(reporters.values()), len(self._values))
+                                                     _reader(list(self._given[agent_type].values()),
+                                                             list(reporters.values())))
                              for agent_type, reporters in self.agenttype_reporters.items()}
         for values in self._by_type.values():
-            values.collect(self._n)
-        self._n += 1
+            values.collect()
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per collection, one column per series."""
-        frame = pd.DataFrame(self._values[: self._n], columns=self.series)
+        frame = pd.DataFrame(np.array(self._rows, np.float64).reshape(len(self._rows), len(self.series)),
+                             columns=self.series)
         return frame.astype(dict.fromkeys(self.integer_series, np.int64))
 
 
 class _TypeValues:
-    """One agent type's reporters' values: collections x agents x reporters (ints kept as ints when read)."""
+    """One agent type's reporters' values: per collection, a tuple of values per agent."""
 
-    def __init__(self, agents: list[mesa.Agent], reporters: list[Any], days: int) -> None:
-        self.agents, self.reporters = agents, reporters
-        self.values = np.zeros((days, len(agents), len(reporters)))
-        self.integer = [isinstance(reporter(agents[0]), int) if agents else False for reporter in reporters]
+    def __init__(self, agents: list[mesa.Agent], read: Callable[[mesa.Agent], tuple[Any, ...]]) -> None:
+        self.agents, self.read = agents, read
+        self.values: list[list[tuple[Any, ...]]] = []
 
-    def collect(self, i: int) -> None:
-        if i == len(self.values):
-            self.values = np.concatenate([self.values, np.zeros_like(self.values)])
-        self.values[i] = [[reporter(agent) for reporter in self.reporters] for agent in self.agents]
+    def collect(self) -> None:
+        self.values.append([self.read(agent) for agent in self.agents])
 
     def records(self, i: int, time: Any) -> list[tuple[Any, ...]]:
-        rows = self.values[i].tolist()
-        return [(time, agent.unique_id, *(int(v) if integer else v for v, integer in zip(row, self.integer, strict=True)))
-                for agent, row in zip(self.agents, rows, strict=True)]
+        return [(time, agent.unique_id, *row) for agent, row in zip(self.agents, self.values[i], strict=True)]
+
+
+def _reader(given: list[Any], converted: list[Callable[[mesa.Agent], Any]]) -> Callable[[mesa.Agent], tuple[Any, ...]]:
+    """One agent's values of every reporter, as a tuple: attribute names (as `given`) in one ``attrgetter`` call,
+    other reporters through Mesa's `converted` functions."""
+    if all(isinstance(reporter, str) for reporter in given):
+        names = attrgetter(*given)
+        return (lambda agent: (names(agent),)) if len(given) == 1 else names
+    return lambda agent: tuple(reporter(agent) for reporter in converted)

@@ -147,8 +147,9 @@ class RetentionModel(mesa.Model):
         #: Each stage of PIPELINE and its agents (a stage's agents may be of a subclass: the compiled engine's).
         self.stages = [(stage, self.agents.select(agent_type=stage)) for stage in PIPELINE]
         self.today: dict[str, float] = dict.fromkeys(DAILY_SERIES, 0.0)
+        self._tally = self.outcomes.tally()   # the counted reports' totals at the last record
         self.datacollector = DailyCollector(
-            DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES, run.days + 1,
+            DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES,
             agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
                                  Platform: {"filed": "filed_today", "automated": "automated_today"}})
         self.datacollector.collect(self)
@@ -164,16 +165,14 @@ class RetentionModel(mesa.Model):
         self.day += 1
         day = self.day
         out = self.outcomes
-        before = (out.evidence_lost, out.legal_process_served, int(out.closed_unworked.sum()), int(out.lost[US].sum()),
-                  int(out.served[US]))
         for stage, agents in self.stages:
             stage.act(agents, day)
-        out.end_of_day(day)
+        self.casework.end_of_day(day)
         run = self.params.run
         if run.warmup_days < day <= run.days:
             out.arrests += self.lab.arrests_today
             out.investigations_us += self.casework.investigations_us_today
-        self._record(day, *before)
+        self._record(day)
         if day == run.warmup_days:
             self.waits_at_warmup = self.longest_waits()
         if day == run.days:
@@ -185,13 +184,13 @@ class RetentionModel(mesa.Model):
         """Days simulated after ``run.days`` to decide the counted reports."""
         return max(0, self.day - self.params.run.days)
 
-    def _record(self, day: int, lost_before: int, served_before: int, closed_before: int, lost_us_before: int,
-                served_us_before: int) -> None:
-        out, today = self.outcomes, self.today
+    def _record(self, day: int) -> None:
+        today = self.today
         queue = self.casework.queue
         reviews = sum(a.reviews_waiting for a in self.agencies)
         hours = sum(a.hours_per_day for a in self.us_agencies)
-        served_fixed, lost_fixed = out.served_fixed, out.lost_fixed
+        was, now = self._tally, self.outcomes.tally()
+        self._tally = now
         today.update(
             day=day,
             reports_filed=sum(p.filed_today for p in self.platforms),
@@ -206,21 +205,21 @@ class RetentionModel(mesa.Model):
             forensic_backlog=len(self.lab.queue),
             analyst_utilisation=self.ncmec.utilisation,
             investigator_utilisation=sum(a.used_today for a in self.us_agencies) / hours if hours else 0.0,
-            served_today=out.legal_process_served - served_before,
-            lost_today=out.evidence_lost - lost_before,
-            served_us_today=int(out.served[US]) - served_us_before,
-            lost_us_today=int(out.lost[US].sum()) - lost_us_before,
-            closed_unworked_today=int(out.closed_unworked.sum()) - closed_before,
-            legal_process_served=out.legal_process_served,
-            evidence_lost=out.evidence_lost,
-            legal_process_served_us=int(out.served[US]),
-            evidence_lost_us=int(out.lost[US].sum()),
-            legal_process_served_decided=int(served_fixed.sum()),
-            evidence_lost_decided=int(lost_fixed.sum()),
-            legal_process_served_us_decided=int(served_fixed[US]),
-            evidence_lost_us_decided=int(lost_fixed[US]),
-            closed_unworked=int(out.closed_unworked.sum()),
-            arrests=out.arrests,
+            served_today=now.served - was.served,
+            lost_today=now.lost - was.lost,
+            served_us_today=now.served_us - was.served_us,
+            lost_us_today=now.lost_us - was.lost_us,
+            closed_unworked_today=now.closed_unworked - was.closed_unworked,
+            legal_process_served=now.served,
+            evidence_lost=now.lost,
+            legal_process_served_us=now.served_us,
+            evidence_lost_us=now.lost_us,
+            legal_process_served_decided=now.served_decided,
+            evidence_lost_decided=now.lost_decided,
+            legal_process_served_us_decided=now.served_us_decided,
+            evidence_lost_us_decided=now.lost_us_decided,
+            closed_unworked=now.closed_unworked,
+            arrests=self.outcomes.arrests,
             investigations_us_today=self.casework.investigations_us_today,
             arrests_today=self.lab.arrests_today,
         )

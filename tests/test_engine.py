@@ -18,9 +18,11 @@ import pytest
 from numba import njit
 
 from model import RetentionModel, load_scenario
+from model.engine import ledger
 from model.engine.bound import bound
 from model.errors import BadInput
 from model.model import engine_name
+from model.outcomes import Outcomes
 from model.reports import COLUMNS
 from tests.test_golden import SCENARIOS, shrunk
 
@@ -276,3 +278,21 @@ def test_every_kernel_of_a_model_s_day_is_bound_after_its_first_day():
     kernels = [model.casework._desk_day, model.ncmec._triage_day, platform._file_reports, platform._report_facts,
                platform._case_exponents, platform._case_waits]
     assert [kernel.signature is not None for kernel in kernels] == [True] * len(kernels)
+
+
+@pytest.mark.parametrize("day", [5, 30, 41])   # before the split day, after it, after the horizon
+def test_the_compiled_day_end_books_as_the_reference(day):
+    """Outcomes.end_of_day and the ledger's kernel, from the same arbitrary counters."""
+    reference, compiled = (Outcomes(horizon=40, n_platforms=1, split_day=20) for _ in range(2))
+    rng = np.random.default_rng(3)
+    arrays = [name for name, value in vars(reference).items() if isinstance(value, np.ndarray)]
+    for name in arrays:
+        values = rng.integers(0, 50, getattr(reference, name).shape)
+        getattr(reference, name)[...] = values
+        getattr(compiled, name)[...] = values
+    lost_before = reference.lost.copy()
+    reference.end_of_day(day)
+    ledger.end_of_day(ledger.ledger_of(compiled), day)
+    for name in arrays:
+        assert np.array_equal(getattr(compiled, name), getattr(reference, name)), name
+    assert (reference.lost != lost_before).any() == (day <= reference.horizon)   # a day was booked, or none

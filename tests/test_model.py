@@ -301,9 +301,12 @@ def test_decided_series_count_outcomes_already_fixed_and_end_at_the_summary(smal
     model = RetentionModel(small("retention.window_days=365"))
     while model.running:
         model.step()
-        out = model.outcomes
-        assert (out.served_fixed == out.served_decided(model.day)).all()
-        assert (out.lost_fixed == out.lost_decided(model.day).sum(axis=1)).all()
+        out, tally = model.outcomes, model.outcomes.tally()
+        served, lost = out.served_decided(model.day), out.lost_decided(model.day).sum(axis=1)
+        assert (tally.served_decided, tally.served_us_decided) == (served.sum(), served[US])
+        assert (tally.lost_decided, tally.lost_us_decided) == (lost.sum(), lost[US])
+        assert (tally.served, tally.served_us, tally.lost, tally.lost_us, tally.closed_unworked) == (
+            out.served.sum(), out.served[US], out.lost.sum(), out.lost[US].sum(), out.closed_unworked.sum())
     last, summary = model.timeseries().iloc[-1], model.summary()
     for key in ("legal_process_served", "evidence_lost", "legal_process_served_us", "evidence_lost_us"):
         assert last[f"{key}_decided"] == summary[key], key

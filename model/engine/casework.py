@@ -21,7 +21,7 @@ from model.engine.calendar import INBOX, SERVICE
 from model.engine.columns import Columns, columns_of
 from model.engine.desk import POLICIES, Rules, Staff, desk_day
 from model.engine.lanes import N_TIERS
-from model.engine.ledger import ledger_of, settle
+from model.engine.ledger import end_of_day, ledger_of, settle
 from model.outcomes import Outcomes
 from model.params import Scenario
 from model.queues import GROUP_SHIFT, TIER_SHIFT
@@ -131,7 +131,7 @@ class CompiledCasework:
         self.investigations_us_today = 0
         self._columns: Columns | None = None
         store.on_grow.append(self._forget_columns)
-        self._desk_day = bound(desk_day)
+        self._desk_day, self._end_of_day = bound(desk_day), bound(end_of_day)
         self.queue, self.inbox, self.service = QueueView(self, "lanes"), CalendarView(self, INBOX), CalendarView(self, SERVICE)
 
     def attach(self, agencies: Sequence[Agency]) -> None:
@@ -179,3 +179,7 @@ class CompiledCasework:
                                                        staff.work_waiting.tolist(), staff.reviews_waiting.tolist(),
                                                        strict=True):
             agency.credit, agency.used_today, agency.work_waiting, agency.reviews_waiting = credit, used, work, reviews
+
+    def end_of_day(self, day: int) -> None:
+        """Book the day's end in the ledger (:meth:`model.casework.Casework.end_of_day`): one kernel call."""
+        self._end_of_day(self.ledger, day)

@@ -29,6 +29,7 @@ class Ledger(NamedTuple):
     lost_on: np.ndarray
     days_to_process: np.ndarray
     late_expiring: np.ndarray
+    served: np.ndarray
     lost: np.ndarray
     served_pending: np.ndarray
     lost_pending: np.ndarray
@@ -47,7 +48,7 @@ class Ledger(NamedTuple):
 
 
 def ledger_of(out: Outcomes) -> Ledger:
-    return Ledger(out.expiring, out.served_on, out.lost_on, out.days_to_process, out.late_expiring, out.lost,
+    return Ledger(out.expiring, out.served_on, out.lost_on, out.days_to_process, out.late_expiring, out.served, out.lost,
                   out.served_pending, out.lost_pending, out.late_served, out.late_lost, out.closed_unworked,
                   out.closed_unworked_other, out.closed_not_actionable, out.investigated_without_legal_process,
                   out.reviewed, out.days_to_review, out.referred, np.zeros(4, np.int64), out.horizon, out.split_day)
@@ -148,3 +149,23 @@ def close_unworked(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.nda
     """Referrals closed unworked: :func:`close_unworked_row`."""
     for row in rows:
         close_unworked_row(led, col, route_of, row, day)
+
+
+@njit(cache=True)
+def end_of_day(led: Ledger, day: int) -> None:
+    """Book the day (:meth:`Outcomes.end_of_day <model.outcomes.Outcomes.end_of_day>`): legal process served today,
+    and evidence whose deadline is today lost where it waits."""
+    if day > led.horizon:
+        return
+    for route in range(2):
+        served = led.served_on[route, day]
+        led.served[route] += served
+        led.served_pending[route] -= served
+        for stage in range(led.lost.shape[1]):
+            lost_late = led.lost_on[route, stage, day]
+            led.lost[route, stage] += led.expiring[route, stage, day] + lost_late
+            led.lost_pending[route] -= lost_late
+            led.expiring[route, stage, day] = 0
+        if day > led.split_day:
+            led.late_lost[route] += led.late_expiring[route, day]
+            led.late_expiring[route, day] = 0
