@@ -61,6 +61,8 @@ def assert_same(scenario) -> None:
     assert np.array_equal(a.ncmec.queue.rows, b.ncmec.queue.rows)
     for queue in (a.ncmec.queue, b.ncmec.queue, a.casework.queue, b.casework.queue):   # the same, a chunk at a time
         assert np.array_equal(np.concatenate([np.empty(0, np.int64), *queue.row_chunks()]), queue.rows)
+    for queue in (b.ncmec.queue, b.casework.queue):   # and in chunks smaller than a lane
+        assert np.array_equal(np.concatenate([np.empty(0, np.int64), *queue.row_chunks(7)]), queue.rows)
     assert sorted(a.waiting_cases().tolist()) == sorted(b.waiting_cases().tolist())   # the inbox in any order
     assert (a.ncmec.credit, a.ncmec.used_today) == (b.ncmec.credit, b.ncmec.used_today)
     assert sorted(a.casework.inbox.rows.tolist()) == sorted(b.casework.inbox.rows.tolist())

@@ -59,15 +59,13 @@ class QueueView:
 
     def row_chunks(self, size: int = 1_000_000) -> Iterator[Rows]:
         """The queued rows in service order, at most `size` at a time (a queue of millions is not copied at once)."""
-        q = self._lanes
-        s = q.lanes
-        arena = self._desk.arenas[s.which]
-        for lane in np.flatnonzero(s.size).tolist():   # lanes in service order; each a ring: two runs at most
-            base, start, n, cap = int(s.base[lane]), int(s.start[lane]), int(s.size[lane]), int(s.cap[lane])
-            first = min(n, cap - start)
-            for low, high in ((start, start + first), (0, n - first)):
-                for i in range(low, high, size):
-                    yield arena[base + i:base + min(high, i + size)] & segments.ROW_MASK
+        s = self._lanes.lanes
+        for lane in np.flatnonzero(s.size).tolist():   # lanes in service order
+            n = int(s.size[lane])
+            for first in range(0, n, size):
+                out = np.empty(min(size, n - first), np.int64)
+                segments.copy_part(self._desk.arenas, s, lane, first, len(out), out, 0)
+                yield out
 
     def group_rows(self, group: int | None) -> Rows:
         """The rows of one agency (None: all) in service order."""

@@ -126,10 +126,17 @@ def drop(s: Segments, index: int, k: int) -> None:
 def copy_rows(arenas: List, s: Segments, index: int, out: np.ndarray, n_out: int) -> int:
     """Copy the rows of list `index` (any packed day masked off), in order, into `out` from `n_out`; the list is left
     as it is. Returns the new end of `out`."""
+    return copy_part(arenas, s, index, 0, s.size[index], out, n_out)
+
+
+@njit(cache=True)
+def copy_part(arenas: List, s: Segments, index: int, first: int, k: int, out: np.ndarray, n_out: int) -> int:
+    """Copy `k` rows of list `index` from its `first` (any packed day masked off), in order, into `out` from `n_out`;
+    the list is left as it is. Returns the new end of `out`."""
     arena = arenas[s.which]
-    for j in range(s.size[index]):
+    for j in range(first, first + k):
         p = s.start[index] + j
         if p >= s.cap[index]:
             p -= s.cap[index]
-        out[n_out + j] = arena[s.base[index] + p] & ROW_MASK
-    return n_out + s.size[index]
+        out[n_out + j - first] = arena[s.base[index] + p] & ROW_MASK
+    return n_out + k
