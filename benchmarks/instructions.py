@@ -51,7 +51,8 @@ void toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
 #: What ``--by-stage`` counts, one run each: a stage's ``act``, or the day's end.
 STAGES = {"platforms": "model.agents:Platform.act", "NCMEC": "model.agents:Ncmec.act",
           "agencies": "model.agency:Agency.act", "forensic lab": "model.agents:ForensicLab.act",
-          "day's end (ledger, record)": "model.model:RetentionModel._record model.outcomes:Outcomes.end_of_day"}
+          "day's end (ledger, record)": "model.model:RetentionModel._record model.casework:Casework.end_of_day "
+                                        "model.engine.casework:CompiledCasework.end_of_day"}
 CHILD = """
 import ctypes, importlib, inspect, json, sys
 from model import load_scenario, RetentionModel

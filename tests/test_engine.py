@@ -18,6 +18,7 @@ import pytest
 from numba import njit
 
 from model import RetentionModel, load_scenario
+from model.engine import bound as bound_module
 from model.engine import ledger
 from model.engine.bound import bound
 from model.errors import BadInput
@@ -180,6 +181,28 @@ def test_the_kernel_cache_is_named_after_every_engine_source():
     assert numba.config.CACHE_DIR.endswith(f"numba-{engine.DIGEST}")
 
 
+def test_a_new_engine_version_removes_old_caches_but_the_newest_and_the_busy(tmp_path):
+    """Every engine version compiles into its own cache (about 10 MB): without this, each edit of an engine source
+    would leave one behind."""
+    import os
+    import time
+
+    from model.engine import forget_old_caches
+
+    now = time.time()
+    ages = {"numba-current": 0, "numba-a": 5, "numba-b": 6, "numba-c": 7, "numba-d": 8, "numba-e": 9}   # days
+    for name, days in ages.items():
+        (tmp_path / name / "engine_x").mkdir(parents=True)
+        for path in (tmp_path / name / "engine_x", tmp_path / name):
+            os.utime(path, (now - days * 86400, now - days * 86400))
+    for name, seconds_ago in (("numba-e", 0), ("numba-d", 1800)):   # old versions' processes compiling lately
+        os.utime(tmp_path / name / "engine_x", (now - seconds_ago, now - seconds_ago))
+    (tmp_path / "other").mkdir()
+    removed = forget_old_caches(tmp_path / "numba-current", keep=1)
+    assert sorted(p.name for p in removed) == ["numba-a", "numba-b", "numba-c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["numba-current", "numba-d", "numba-e", "other"]
+
+
 def test_the_kernels_numbers_are_the_references():
     """The kernels cannot use Python enums: their copies of steps, stages, policies and tiers must agree."""
     from typing import get_args
@@ -254,6 +277,12 @@ def test_a_bound_kernel_calls_the_version_its_first_call_chose():
     assert kernel(np.arange(4)) == 6
     assert kernel.signature == (_total.typeof_pyval(np.arange(4)),)
     assert kernel(np.arange(5)) == 10
+
+
+def test_the_tests_check_the_types_of_every_bound_call():
+    """conftest.py sets TIPLINE_CHECK_KERNELS=1 before the model is imported, so every test run of the engine checks
+    that no kernel's argument types change after binding."""
+    assert bound_module.CHECK
 
 
 def test_a_bound_kernel_checking_types_names_an_argument_whose_type_changed(monkeypatch):
