@@ -306,8 +306,8 @@ def test_every_kernel_of_a_model_s_day_is_bound_after_its_first_day():
     model = RetentionModel("x_platform", engine="compiled")
     model.step()
     platform = model.platforms[0]
-    kernels = [model.casework._desk_day, model.ncmec._triage_day, platform._file_reports, platform._report_facts,
-               platform._case_exponents, platform._case_waits]
+    kernels = [model.casework._desk_day, model.casework._end_of_day, model.ncmec._triage_day, platform._file_reports,
+               platform._report_facts, platform._case_exponents, platform._case_waits]
     assert [kernel.signature is not None for kernel in kernels] == [True] * len(kernels)
 
 
