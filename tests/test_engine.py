@@ -288,9 +288,13 @@ def test_the_tests_check_the_types_of_every_bound_call():
 def test_a_bound_kernel_checking_types_names_an_argument_whose_type_changed(monkeypatch):
     monkeypatch.setattr("model.engine.bound.CHECK", True)
     kernel = bound(_total)
-    kernel(np.arange(4))
+    values = np.arange(4)
+    kernel(values)
+    assert (kernel(values), kernel(np.arange(5))) == (6, 10)   # arguments of the bound types pass the check
     with pytest.raises(TypeError, match=r"_total: .*argument 0: array\(int64, 1d, C\) became array\(int64, 2d, C\)"):
         kernel(np.zeros((2, 2), np.int64))
+    with pytest.raises(TypeError, match="_total: 2 arguments, bound with 1"):
+        kernel(values, values)
 
 
 def test_a_kernel_whose_arguments_numba_converts_stays_with_the_dispatcher():
