@@ -240,8 +240,8 @@ class Outcomes:
         return int(self.lost.sum())
 
     def tally(self) -> Tally:
-        """Today's running totals (:class:`Tally`), read from the counters in a few list copies (a score of numpy
-        reductions took a tenth of a small run's day)."""
+        """Today's running totals (:class:`Tally`), read from the counters in a few list copies (rather than a score
+        of numpy reductions: the daily record reads them every day)."""
         lost_us, lost_foreign = (sum(by_stage) for by_stage in self.lost.tolist())
         served_us, served_foreign = self.served.tolist()
         served_pending_us, served_pending_foreign = self.served_pending.tolist()

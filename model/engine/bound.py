@@ -2,7 +2,7 @@
 
 At every call, numba's dispatcher works out the type of each argument to choose the compiled version to run. The
 engine's kernels take named tuples of many arrays (the store's 29 columns, the ledger's 20 arrays), which numba
-types in Python, element by element: 4-40 µs a call, measured, about 130 µs of the 900 of an ``x_platform`` day
+types in Python, element by element: 4-43 µs a call, measured, about 128 µs of the 900 of an ``x_platform`` day
 (six kernel calls). The types are fixed when the model is built: the columns' and queues' dtypes are set in code,
 and a grown store's new arrays have the same types. So a :class:`BoundKernel` lets the dispatcher choose (and
 compile, or load from the cache) on its first call and calls the chosen version's entry point afterwards, which

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 
 from model.agents import Platform
-from model.draws import CaseDraws, case_variates, report_uniforms
+from model.draws import ATTRIBUTES, CaseDraws, case_variates, report_uniforms
 from model.engine.bound import bound
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
 from model.engine.ledger import settle
 from model.engine.ncmec import CompiledNcmec
+
+_LOCATION_ROW = ATTRIBUTES.index("location")
 
 
 class CompiledPlatform(Platform):
@@ -56,8 +58,8 @@ class CompiledPlatform(Platform):
         desk = ncmec.desk
         u = report_uniforms(self.attribute_rng, n)
         automated, urgent, viral, known, score, is_case, m = self._report_facts(u, self.shares, n_extra,
-                                                                          np.float32(viral_share_extra))
-        location = u[5]
+                                                                                np.float32(viral_share_extra))
+        location = u[_LOCATION_ROW]
         uniforms, normals = case_variates(self.case_rng, m)
         exponents, work, path = self._case_exponents(location, urgent, is_case, uniforms, normals, self.sigmas)
         waits = self._case_waits(np.exp(exponents), path, self.sigmas)
@@ -67,8 +69,9 @@ class CompiledPlatform(Platform):
         rows = store.allocate(n)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
-        need_us, need_foreign, bundled = self._file_reports(desk.arenas, desk.ledger, columns, desk.triage, ncmec.triage,
-                                                      desk.route, self.filing, rows, reports, day, counted).tolist()
+        need_us, need_foreign, bundled = self._file_reports(desk.arenas, desk.ledger, columns, desk.triage,
+                                                            ncmec.triage, desk.route, self.filing, rows, reports, day,
+                                                            counted).tolist()
         store._n_free = int(columns.n_free[0])
         out = self.outcomes
         settle(desk.ledger, out)
