@@ -19,7 +19,7 @@ from numba import njit
 
 from model import RetentionModel, load_scenario
 from model.engine import bound as bound_module
-from model.engine import ledger
+from model.engine import calendar, ledger, segments
 from model.engine.bound import bound
 from model.errors import BadInput
 from model.model import engine_name
@@ -331,3 +331,22 @@ def test_the_compiled_day_end_books_as_the_reference(day):
     for name in arrays:
         assert np.array_equal(getattr(compiled, name), getattr(reference, name)), name
     assert (reference.lost != lost_before).any() == (day <= reference.horizon)   # a day was booked, or none
+
+
+def test_a_calendar_handing_back_a_day_s_batch_each_day_keeps_room_for_the_next_days():
+    """Each day's batch needs a new segment of the calendars' arena, and an emptied list keeps none after packing; the
+    free room a packing leaves must hold a few days of batches (it held less than one: the national run packed its
+    calendars daily). The rows still come back in the order scheduled, on their day."""
+    arenas = segments.new_arenas(1, 4096)
+    c = calendar.new_calendars(0, 64)
+    batch, delay, days = 20_000, 2, 40
+    packings, address = 0, arenas[0].ctypes.data
+    for day in range(1, days + 1):
+        rows = np.arange(day * batch, (day + 1) * batch, dtype=np.int64)
+        calendar.schedule(arenas, c, calendar.INBOX, calendar.BATCH, rows, np.full(batch, day + delay, np.int64), day)
+        due = calendar.pop(arenas, c, calendar.INBOX, day)
+        expected = np.arange((day - delay) * batch, (day - delay + 1) * batch) if day > delay else np.empty(0)
+        assert np.array_equal(due, expected)
+        packings += arenas[0].ctypes.data != address
+        address = arenas[0].ctypes.data
+    assert packings <= days // 3
