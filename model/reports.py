@@ -62,9 +62,10 @@ class ReportStore:
         self.capacity = max(int(capacity), 16)
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.zeros(self.capacity, dtype))
-        # Released rows, a stack popped from the end (int32: half the memory of int64 rows; 2**31 rows is far more
-        # than fits in memory anyway), and the rows never used yet, from `_fresh` up: those are taken only when the
-        # stack runs out, so neither the rows nor their place in the stack are touched (resident) before then.
+        # Released rows, a stack popped from the end, lowest first (sorted at each allocation; int32: half the memory
+        # of int64 rows; 2**31 rows is far more than fits in memory anyway), and the rows never used yet, from `_fresh`
+        # up: those are taken only when the stack runs out, so neither the rows nor their place in the stack are
+        # touched (resident) before then.
         self._free = np.empty(self.capacity, np.int32)
         self._n_free = 0
         self._fresh = 0
@@ -85,14 +86,20 @@ class ReportStore:
 
     def allocate(self, n: int) -> Rows:
         """Reserve `n` rows and return their indices, in increasing order (contents are stale until written):
-        the rows released last, then never-used rows from the lowest.
+        the lowest released rows, then never-used rows from the lowest. Which row holds a report changes nothing else.
 
-        Sorted rows make the stages' gathers and scatters walk memory forwards: about a sixth less CPU time for the
-        national run than the stack's order, same results (which row holds a report changes nothing else). The stack
-        holds a few ascending runs (rows are released in passes over sorted rows), which the stable sort (timsort)
-        merges: 6 µs for 2,000 rows against 15 µs for the default quicksort (the same order: rows are distinct).
+        Taking the lowest rows keeps the reports in flight packed at the bottom of the store, so a day's new reports
+        and the stages' passes over them touch fewer cache lines (the stack's order, the rows released last, spread a
+        national day's 80,000 new reports one in six over 480,000 rows, and a small platform's one in sixty; now one
+        in four and one in five to eight): the national run 1.04-1.11 times as fast (3 rounds side by side). The
+        stack is sorted, lowest on top, at each allocation; it holds a descending run (sorted last time) and the few
+        ascending runs released since (rows are released in passes over sorted rows), which the stable sort
+        (timsort) merges in about linear time: allocating takes 0.69 ms a national day, against 0.64 when only the
+        rows taken were sorted. The rows are returned sorted, so that the stages' gathers and scatters walk memory
+        forwards (about a sixth less CPU time for the national run than the stack's order).
         """
         self.reserve(n)
+        self._free[: self._n_free][::-1].sort(kind="stable")   # the lowest released rows on top of the stack
         reused = min(n, self._n_free)
         start = self._n_free - reused
         rows = self._free[start:self._n_free]

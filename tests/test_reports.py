@@ -46,6 +46,19 @@ class TestReportStore:
         assert set(again) == set(taken[:4])
         assert store.capacity == 16
 
+    def test_the_lowest_released_rows_are_reused_first_and_come_sorted(self):
+        """Whatever the order rows were released in, the next allocation takes the lowest of them (the reports in flight
+        stay packed at the bottom of the store), in increasing order; never-used rows only after every released one."""
+        store = ReportStore(capacity=64)
+        store.allocate(40)
+        store.release(rows(30, 31, 32, 5, 6, 7))     # two ascending passes, the higher first
+        store.release(rows(20, 2))
+        assert list(store.allocate(3)) == [2, 5, 6]
+        store.release(rows(1))
+        assert list(store.allocate(4)) == [1, 7, 20, 30]
+        assert list(store.allocate(4)) == [31, 32, 40, 41]
+        assert store.in_flight == 42
+
     def test_unknown_column_is_an_attribute_error(self):
         with pytest.raises(AttributeError):
             ReportStore().no_such_column  # noqa: B018
