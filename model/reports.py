@@ -90,8 +90,8 @@ class ReportStore:
 
         Taking the lowest rows keeps the reports in flight packed at the bottom of the store, so a day's new reports
         and the stages' passes over them touch fewer cache lines (the stack's order, the rows released last, spread a
-        national day's 80,000 new reports one in six over 480,000 rows, and a small platform's one in sixty; now one
-        in four and one in five to eight): the national run 1.04-1.11 times as fast (3 rounds side by side). The
+        national day's 80,000 new reports one in six over 480,000 rows, and a small platform's one in 20 to 200; now
+        one in four and one in five to eight): the national run 1.04-1.11 times as fast (3 rounds side by side). The
         stack is sorted, lowest on top, at each allocation; it holds a descending run (sorted last time) and the few
         ascending runs released since (rows are released in passes over sorted rows), which the stable sort
         (timsort) merges in about linear time: allocating takes 0.69 ms a national day, against 0.64 when only the
