@@ -96,6 +96,24 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
+#: The environment variable that turns drawing ahead on or off (model.engine.ahead).
+DRAW_AHEAD_VARIABLE = "TIPLINE_DRAW_AHEAD"
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
+
+
+def _draw_inline() -> None:
+    """A worker of a pool that keeps every core busy: its platforms do not draw ahead in a thread of their own (unless
+    the environment says so), which would only take time from the other workers."""
+    os.environ.setdefault(DRAW_AHEAD_VARIABLE, "0")
+
+
 @contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: bool = False) -> Iterator[tuple[Executor, int]]:
@@ -137,7 +155,9 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
     if workers == 1:
         yield InlineExecutor(), 1
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    busy = workers >= usable_cpus()   # then the workers' platforms draw their days themselves (model.engine.ahead)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_draw_inline if busy else None)
     try:
         yield pool, workers
     except BaseException:

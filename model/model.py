@@ -109,13 +109,17 @@ class RetentionModel(mesa.Model):
         rng: root seed; ``None`` uses the scenario's ``run.seed``.
         engine: ``"compiled"`` (the agencies' day as numba kernels, :mod:`model.engine`) or ``"numpy"`` (the
             reference); same results. ``None``: the ``TIPLINE_ENGINE`` environment variable, else compiled.
+        draw_ahead: on the compiled engine, draw each platform's next day in a background thread while the day runs
+            (:mod:`model.engine.ahead`); same results. ``None``: the ``TIPLINE_DRAW_AHEAD`` environment variable
+            (0 or 1), else for platforms filing at least 5,000 reports a day when the process may use two CPUs.
         **overrides: dotted scenario keys, e.g. ``RetentionModel("x_platform", **{"retention.window_days": 365})``.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, rng: int | None = None,
-                 engine: str | None = None, **overrides: Any) -> None:
+                 engine: str | None = None, draw_ahead: bool | None = None, **overrides: Any) -> None:
         params = scenario_from(scenario, overrides)
         self.engine = engine_name(engine)
+        self.draw_ahead = draw_ahead
         seed = params.run.seed if rng is None else int(rng)
         arrivals, attributes, cases, mesa_stream = np.random.SeedSequence(seed).spawn(4)
         super().__init__(rng=int(mesa_stream.generate_state(1)[0]))

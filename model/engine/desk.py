@@ -329,7 +329,7 @@ def _serve(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, 
     calendar.schedule(arenas, c, INBOX, EACH, answered, day + np.maximum(response[go_on], 1), day)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def desk_day(arenas: List, col: Columns, led: Ledger, q: LaneQueue, c: Calendars, staff: Staff, rules: Rules,
              day: int) -> tuple:
     """The agencies' day (module doc). Returns (US cases reviewed today, arrest-bound rows for the lab)."""

@@ -51,7 +51,7 @@ class Sigmas(NamedTuple):
     us_below: np.float32         # a location below this is routed to a US agency (model.agents.Routing.us_below)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def report_facts(u: np.ndarray, s: Shares, n_extra: int, viral_extra: np.float32) -> tuple:
     """The reports' flags and quality score from their seven uniforms (rows of `u`, ATTRIBUTES order); the last
     `n_extra` are a surge's, viral with `viral_extra`. Returns (automated, urgent, viral, known, score, is_case,
@@ -77,7 +77,7 @@ def report_facts(u: np.ndarray, s: Shares, n_extra: int, viral_extra: np.float32
     return automated, urgent, viral, known, score, is_case, cases
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def case_exponents(location: np.ndarray, urgent: np.ndarray, is_case: np.ndarray, uniforms: np.ndarray, normals: np.ndarray,
                    s: Sigmas) -> tuple:
     """The cases' exponents: float64 [5, m] (WAIT_NORMALS order: sigma times the normal), the work multipliers'
@@ -104,7 +104,7 @@ def case_exponents(location: np.ndarray, urgent: np.ndarray, is_case: np.ndarray
     return waits, work, path
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def case_waits(exps: np.ndarray, path: np.ndarray, s: Sigmas) -> tuple:
     """Whole days (int32) of each wait from its exponential (as :func:`model.draws.lognormal_days`): warrant,
     identification, process, response, arrest."""

@@ -67,7 +67,7 @@ class Reports(NamedTuple):
     arrest_days: np.ndarray
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def file_reports(arenas: List, led: Ledger, col: Columns, q: LaneQueue, triage: Triage, route_of: np.ndarray,
                  filing: Filing, rows: np.ndarray, r: Reports, day: int, counted: bool) -> np.ndarray:
     """File the day's reports in `rows` (new rows of the store); returns [cases needing legal process, US and

@@ -151,7 +151,7 @@ def close_unworked(led: Ledger, col: Columns, route_of: np.ndarray, rows: np.nda
         close_unworked_row(led, col, route_of, row, day)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def end_of_day(led: Ledger, day: int) -> None:
     """Book the day (:meth:`Outcomes.end_of_day <model.outcomes.Outcomes.end_of_day>`): legal process served today,
     and evidence whose deadline is today lost where it waits."""

@@ -1,15 +1,17 @@
 """A platform on the compiled engine: :class:`CompiledPlatform`, the same agent as :class:`model.agents.Platform`
-(the reference), whose day's draws become facts in two kernels (:mod:`model.engine.draws`) and whose reports
-are written to the store and queued at NCMEC by one kernel call (:func:`model.engine.filing.file_reports`)."""
+(the reference), whose day's draws become facts in two kernels (:mod:`model.engine.draws`), drawn a day ahead in
+the background if it files many reports (:mod:`model.engine.ahead`), and whose reports are written to the store and
+queued at NCMEC by one kernel call (:func:`model.engine.filing.file_reports`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from model.agents import Platform
 from model.draws import ATTRIBUTES, CaseDraws, case_variates, report_uniforms
+from model.engine.ahead import DrawAhead, draws_ahead
 from model.engine.bound import bound
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
@@ -50,12 +52,25 @@ class CompiledPlatform(Platform):
             cloud_act_share=np.float32(rules.cloud_act_share), us_below=np.float32(routing.us_below))
         self._report_facts, self._case_exponents, self._case_waits, self._file_reports = (
             bound(report_facts), bound(case_exponents), bound(case_waits), bound(file_reports))
+        expected = spec.reports_per_day * self.demand.scale
+        self.ahead = DrawAhead(self.draw) if draws_ahead(getattr(self.model, "draw_ahead", None), expected) else None
 
-    def file(self, n: int, n_extra: int, viral_share_extra: float, day: int) -> int:
-        """Draw `n` reports, write them to the store and queue them at NCMEC (see :meth:`model.agents.Platform.file`);
-        returns how many are automated."""
-        store, ncmec = self.store, self.ncmec
-        desk = ncmec.desk
+    def step(self, day: int) -> None:
+        """File today's reports (see :meth:`model.agents.Platform.step`): today's draws, made the day before in the
+        background if the platform draws ahead (:mod:`model.engine.ahead`), written to the store and queued at NCMEC."""
+        draws = self.ahead.take(day) if self.ahead is not None else self.draw(day)
+        self.filed_today = draws.n
+        self.automated_today = self.file_drawn(draws, day) if draws.n else 0
+
+    def draw(self, day: int) -> DayDraws:
+        """The day's reports and their facts (as :meth:`model.agents.Platform.step` and
+        :meth:`model.draws.ReportDraws.draw`), from the platform's own streams only: any thread may draw them."""
+        base, extra, viral_share_extra = self.expected_reports(day)
+        n_regular = int(self.arrivals_rng.poisson(base))
+        n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
+        n = n_regular + n_extra
+        if not n:
+            return DayDraws(0, 0, None)
         u = report_uniforms(self.attribute_rng, n)
         automated, urgent, viral, known, score, is_case, m = self._report_facts(u, self.shares, n_extra,
                                                                                 np.float32(viral_share_extra))
@@ -66,6 +81,13 @@ class CompiledPlatform(Platform):
         c = CaseDraws(*uniforms, *normals)
         reports = Reports(automated, urgent, viral, known, score, location, is_case, c.needs_process, c.letter, c.wilson,
                           c.identify, c.ip_lead, c.cgnat, c.arrest, np.exp(work), *waits)
+        return DayDraws(n, int(np.count_nonzero(automated)), reports)
+
+    def file_drawn(self, draws: DayDraws, day: int) -> int:
+        """Write the day's drawn reports to the store and queue them at NCMEC; returns how many are automated."""
+        store, ncmec = self.store, self.ncmec
+        desk = ncmec.desk
+        n, reports = draws.n, draws.reports
         rows = store.allocate(n)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
@@ -79,5 +101,13 @@ class CompiledPlatform(Platform):
             out.reports += n
             out.reports_by_platform[self.index] += n
             out.legal_process_needed += np.array([need_us, need_foreign], np.int64)
-        ncmec.count_receipt(int(np.count_nonzero(urgent)), bundled)
-        return int(np.count_nonzero(automated))
+        ncmec.count_receipt(int(np.count_nonzero(reports.urgent)), bundled)
+        return draws.automated
+
+
+class DayDraws(NamedTuple):
+    """A platform's draws for one day: its reports (none if `n` is 0), and how many of them are automated."""
+
+    n: int
+    automated: int
+    reports: Reports | None

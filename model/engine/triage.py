@@ -106,7 +106,7 @@ def _pass_on(arenas: List, led: Ledger, col: Columns, c: Calendars, route_of: np
                       day)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def triage_day(arenas: List, led: Ledger, col: Columns, q: LaneQueue, c: Calendars, route_of: np.ndarray, triage: Triage,
                credit: float, day: int) -> tuple:
     """Triage within today's analyst time (reports past the backlog limit passed on unreviewed first).
