@@ -88,6 +88,7 @@ class CompiledPlatform(Platform):
         store, ncmec = self.store, self.ncmec
         desk = ncmec.desk
         n, reports = draws.n, draws.reports
+        assert reports is not None   # filed only on a day with reports
         rows = store.allocate(n)
         counted = self.counting[0] <= day <= self.counting[1]
         columns = desk.columns()
