@@ -13,8 +13,8 @@ from model.engine.ahead import ENVIRONMENT, MIN_REPORTS_PER_DAY, DrawAhead, draw
 from model.errors import BadInput
 from model.executors import open_executor, usable_cpus
 
-#: X above the volume that draws ahead, staffed to use every stage.
-#: Growing demand, so that a day drawn for another day would file a different number of reports.
+#: X above the volume that draws ahead, staffed to use every stage, with growing demand (a day drawn for another day
+#: would file a different number of reports).
 BUSY = ["run.days=90", "run.warmup_days=20", "demand.growth_per_year=0.5", "platforms.X.reports_per_day=6000",
         "ncmec.analysts=10", "law_enforcement.investigators=300"]
 
