@@ -103,12 +103,17 @@ class Platform(StageAgent):
         viral = sum(base * (s.multiplier - 1) * s.viral_share for s in active) / extra if extra > 0 else 0.0
         return base, extra, viral
 
-    def step(self, day: int) -> None:
-        """File today's reports: new rows in the store, handed to NCMEC."""
+    def arrivals(self, day: int) -> tuple[int, int, float]:
+        """Today's reports from the arrivals stream: how many in all, how many of them from surges, and the viral share
+        of those."""
         base, extra, viral_share_extra = self.expected_reports(day)
         n_regular = int(self.arrivals_rng.poisson(base))
         n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
-        n = n_regular + n_extra
+        return n_regular + n_extra, n_extra, viral_share_extra
+
+    def step(self, day: int) -> None:
+        """File today's reports: new rows in the store, handed to NCMEC."""
+        n, n_extra, viral_share_extra = self.arrivals(day)
         self.filed_today = n
         self.automated_today = self.file(n, n_extra, viral_share_extra, day) if n else 0
 

@@ -63,12 +63,9 @@ class CompiledPlatform(Platform):
         self.automated_today = self.file_drawn(draws, day) if draws.n else 0
 
     def draw(self, day: int) -> DayDraws:
-        """The day's reports and their facts (as :meth:`model.agents.Platform.step` and
+        """The day's reports and their facts (as :meth:`model.agents.Platform.arrivals` and
         :meth:`model.draws.ReportDraws.draw`), from the platform's own streams only: any thread may draw them."""
-        base, extra, viral_share_extra = self.expected_reports(day)
-        n_regular = int(self.arrivals_rng.poisson(base))
-        n_extra = int(self.arrivals_rng.poisson(extra)) if extra > 0 else 0
-        n = n_regular + n_extra
+        n, n_extra, viral_share_extra = self.arrivals(day)
         if not n:
             return DayDraws(0, 0, None)
         u = report_uniforms(self.attribute_rng, n)
