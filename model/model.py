@@ -112,11 +112,14 @@ class RetentionModel(mesa.Model):
         draw_ahead: on the compiled engine, draw each platform's next day in a background thread while the day runs
             (:mod:`model.engine.ahead`); same results. ``None``: the ``TIPLINE_DRAW_AHEAD`` environment variable
             (0 or 1), else for platforms filing at least 5,000 reports a day when the process may use two CPUs.
+        daily_series: record the daily series (``timeseries()``, the dashboard's charts). A sweep's runs, which keep
+            only the summary, turn it off: recording is about a fifteenth of an ``x_platform`` run's time.
         **overrides: dotted scenario keys, e.g. ``RetentionModel("x_platform", **{"retention.window_days": 365})``.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, rng: int | None = None,
-                 engine: str | None = None, draw_ahead: bool | None = None, **overrides: Any) -> None:
+                 engine: str | None = None, draw_ahead: bool | None = None, daily_series: bool = True,
+                 **overrides: Any) -> None:
         params = scenario_from(scenario, overrides)
         self.engine = engine_name(engine)
         self.draw_ahead = draw_ahead
@@ -156,7 +159,9 @@ class RetentionModel(mesa.Model):
             DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES,
             agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
                                  Platform: {"filed": "filed_today", "automated": "automated_today"}})
-        self.datacollector.collect(self)
+        self.daily_series = daily_series
+        if daily_series:
+            self.datacollector.collect(self)
         #: The longest waits (:meth:`longest_waits`) at the end of the warm-up and of the counted period.
         self.waits_at_warmup = self.longest_waits() if run.warmup_days == 0 else None
         self.waits_at_end: LongestWaits | None = None
@@ -176,7 +181,8 @@ class RetentionModel(mesa.Model):
         if run.warmup_days < day <= run.days:
             out.arrests += self.lab.arrests_today
             out.investigations_us += self.casework.investigations_us_today
-        self._record(day)
+        if self.daily_series:
+            self._record(day)
         if day == run.warmup_days:
             self.waits_at_warmup = self.longest_waits()
         if day == run.days:
@@ -270,6 +276,8 @@ class RetentionModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES."""
+        if not self.daily_series:
+            raise RuntimeError("this model was built with daily_series=False: it keeps no daily series")
         return self.datacollector.get_model_vars_dataframe()
 
 
@@ -307,14 +315,15 @@ def _longest_hold(params: Scenario) -> int:
 
 
 def run(scenario: Scenario | str | Path | None = None, seed: int | None = None,
-        on_day: Callable[[RetentionModel], None] | None = None) -> tuple[RetentionModel, dict[str, Any]]:
+        on_day: Callable[[RetentionModel], None] | None = None,
+        daily_series: bool = True) -> tuple[RetentionModel, dict[str, Any]]:
     """Build a model, run it until every counted report is decided; return it and its summary.
 
     The summary has ``wall_seconds`` (construction and run). `on_day` is called after each day (for
-    progress bars).
+    progress bars). Without `daily_series`, the model keeps no daily series (the summary is the same).
     """
     start = time.perf_counter()
-    model = RetentionModel(scenario, rng=seed)
+    model = RetentionModel(scenario, rng=seed, daily_series=daily_series)
     while model.running:
         model.step()
         if on_day is not None:

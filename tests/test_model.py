@@ -243,6 +243,22 @@ def test_daily_series_has_the_documented_columns(small):
     assert set(agencies.columns) >= {"backlog", "utilisation"}
 
 
+def test_a_run_without_the_daily_series_has_the_same_summary_and_says_it_kept_no_series(small):
+    scenario = small()
+    _, with_series = run(scenario)
+    model, without = run(scenario, daily_series=False)
+    with_series.pop("wall_seconds"), without.pop("wall_seconds")
+    assert json.dumps(without) == json.dumps(with_series)
+    with pytest.raises(RuntimeError, match="daily_series=False"):
+        model.timeseries()
+
+
+def test_a_sweep_run_keeps_no_daily_series(small):
+    from model.sweeps.runs import _default_simulate
+    model, _ = _default_simulate(small(), 1)
+    assert model.daily_series is False
+
+
 def test_flows_cover_every_counted_report(small):
     model, s = run(small())
     flows = model.flows()

@@ -19,8 +19,9 @@ Simulate = Callable[[Scenario, int], tuple[Any, dict[str, Any]]]
 
 
 def _default_simulate(scenario: Scenario, seed: int) -> tuple[Any, dict[str, Any]]:
+    """:func:`model.model.run` without the daily series: a sweep keeps only the summary."""
     from model.model import run
-    return run(scenario, seed)
+    return run(scenario, seed, daily_series=False)
 
 
 def execute_run(base: Mapping[str, Any], task: RunTask, simulate: Simulate | None = None) -> dict[str, Any]:
