@@ -254,7 +254,7 @@ class ForensicLab(StageAgent):
         self.credit += self.exams_per_day
         if len(self.queue):
             rows = self.queue.pop(int(self.credit // self.exams_per_case))
-            for row, due in zip(rows.tolist(), (day + self.store.arrest_days[rows]).tolist(), strict=True):
+            for row, due in zip(rows.tolist(), (day + self.store.arrest_days[rows].astype(np.int64)).tolist(), strict=True):
                 self.to_arrest.setdefault(due, []).append(row)   # due today at the earliest
             self.credit -= len(rows) * self.exams_per_case
         if not len(self.queue):

@@ -120,7 +120,8 @@ class CaseRules:
 
 
 class CaseWaits(NamedTuple):
-    """Cases' work multipliers (float32, mean 1) and waits in whole days (int32), as the store keeps them."""
+    """Cases' work multipliers (float32, mean 1) and waits in whole days (int16, at most MAX_DELAY_DAYS), as the store
+    keeps them."""
 
     work_factor: np.ndarray
     warrant_days: np.ndarray

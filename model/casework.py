@@ -238,7 +238,7 @@ class Casework:
         """The warrant goes to the judge; when signed, the case comes back to identify the suspect or draft."""
         store = self.store
         store.step[rows] = np.where(store.identify[rows], Step.IDENTIFY, Step.DRAFT)
-        self.inbox.schedule(rows, day + np.maximum(store.warrant_days[rows], 1))
+        self.inbox.schedule(rows, day + np.maximum(store.warrant_days[rows], 1).astype(np.int64))
 
     def _identification_drafted(self, rows: Rows, day: int) -> None:
         """The subpoenas go out (the ISP's with the report's IP address, today); the case comes back with
@@ -247,7 +247,7 @@ class Casework:
         log_age = day - store.created[rows] + isp.upload_to_report_days
         self._check_isp_logs(rows, log_age)
         store.step[rows] = Step.DRAFT
-        self.inbox.schedule(rows, day + np.maximum(store.identification_days[rows], 1))
+        self.inbox.schedule(rows, day + np.maximum(store.identification_days[rows], 1).astype(np.int64))
 
     def _schedule_service(self, rows: Rows, day: int) -> None:
         """Drafted legal process waits for its approval (MLAT, an emergency request for its answer).
@@ -257,7 +257,7 @@ class Casework:
         if len(rows) == 0:
             return
         store = self.store
-        due = day + store.process_days[rows]
+        due = day + store.process_days[rows].astype(np.int64)
         is_counted = store.counted[rows]
         counted = rows.compress(is_counted)
         self.outcomes.schedule(self.routes(counted), store.stage[counted].astype(np.int64),
@@ -282,7 +282,7 @@ class Casework:
         store.release(rows.compress(route == FOREIGN))
         rows = rows.compress(route == US)
         in_time = day <= store.deadline[rows]
-        response = store.response_days[rows]
+        response = store.response_days[rows].astype(np.int64)
         store.evidence_missing[rows] |= ~in_time
         later = in_time & ~store.identify[rows]  # the ISP subpoena follows the platform's answer
         log_age = day + response[later] + isp.subpoena_days - store.created[rows[later]] + isp.upload_to_report_days

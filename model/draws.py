@@ -24,10 +24,12 @@ CASE_UNIFORMS = ("needs_process", "letter", "wilson", "cloud_act", "ip_lead", "c
 CASE_NORMALS = ("work", "warrant", "process", "response", "arrest_delay", "identification")
 
 
-#: The longest delay, in days (about 2,700 years: longer than any run, so the same as never). A long-tailed draw
-#: (a sigma of 5 allows a median times e^30) is capped here so that whole days fit in int32; draws within the
-#: plausible ranges never come near it.
-MAX_DELAY_DAYS = 1_000_000
+#: The longest delay, in days (about 90 years). A long-tailed draw (a sigma of 5 allows a median times e^30) is capped
+#: here so that whole days fit in int16, two bytes a wait in the store. It is the same as never: longer than any run
+#: and its drain together (``run.days`` and ``run.drain_max_days`` are at most 7,300 days each), and any deadline falls
+#: sooner (at most 14,600 days plus the longest hold, under 11,000). Draws within the plausible ranges never come near
+#: it. Add a day to a wait as int64 (``.astype(np.int64)``): in int16 it would wrap round.
+MAX_DELAY_DAYS = int(np.iinfo(np.int16).max)
 
 
 def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -35,7 +37,7 @@ def lognormal_days(median: float | np.ndarray, sigma: float | np.ndarray, z: np.
 
     A median of 0 gives 0 days; no delay is longer than :data:`MAX_DELAY_DAYS`.
     """
-    return np.minimum(np.ceil(median * np.exp(sigma * z.astype(np.float64))), MAX_DELAY_DAYS).astype(np.int32)
+    return np.minimum(np.ceil(median * np.exp(sigma * z.astype(np.float64))), MAX_DELAY_DAYS).astype(np.int16)
 
 
 def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:

@@ -50,11 +50,11 @@ class ReportStore:
     work: Annotated[np.ndarray, np.float32]  # investigator hours of that step
     work_factor: Annotated[np.ndarray, np.float32]  # the case's hours multiplier (mean 1)
     # The case's waits in whole days (cases.CaseRules), fixed when it is filed and used when it gets there:
-    warrant_days: Annotated[np.ndarray, np.int32]  # the judge's wait for the Wilson warrant
-    identification_days: Annotated[np.ndarray, np.int32]  # the identification subpoenas' answers
-    process_days: Annotated[np.ndarray, np.int32]  # approval (US), MLAT / CLOUD Act (foreign), emergency
-    response_days: Annotated[np.ndarray, np.int32]  # the platform's answer to served legal process
-    arrest_days: Annotated[np.ndarray, np.int32]  # forensic exam -> arrest
+    warrant_days: Annotated[np.ndarray, np.int16]  # the judge's wait for the Wilson warrant
+    identification_days: Annotated[np.ndarray, np.int16]  # the identification subpoenas' answers
+    process_days: Annotated[np.ndarray, np.int16]  # approval (US), MLAT / CLOUD Act (foreign), emergency
+    response_days: Annotated[np.ndarray, np.int16]  # the platform's answer to served legal process
+    arrest_days: Annotated[np.ndarray, np.int16]  # forensic exam -> arrest
     evidence_missing: Annotated[np.ndarray, bool]  # platform content expired or ISP logs lost (weaker follow-up)
     arrest_draw: Annotated[np.ndarray, np.float32]  # uniform compared with the arrest probability
 

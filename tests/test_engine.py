@@ -263,7 +263,7 @@ def test_the_compiled_platform_draws_the_reference_s_reports_bit_for_bit(overrid
         assert np.array_equal(np.exp(work), waits.work_factor) and np.exp(work).dtype == np.float32
         for name, mine in zip(("warrant_days", "identification_days", "process_days", "response_days", "arrest_days"),
                               days, strict=True):
-            assert mine.dtype == np.int32 and np.array_equal(mine, getattr(waits, name)), name
+            assert mine.dtype == np.int16 and np.array_equal(mine, getattr(waits, name)), name
     assert cases > 1000 or overrides == ["platforms.X.quality_share=0"]
 
 

@@ -106,12 +106,12 @@ def case_exponents(location: np.ndarray, urgent: np.ndarray, is_case: np.ndarray
 
 @njit(cache=True, nogil=True)
 def case_waits(exps: np.ndarray, path: np.ndarray, s: Sigmas) -> tuple:
-    """Whole days (int32) of each wait from its exponential (as :func:`model.draws.lognormal_days`): warrant,
+    """Whole days (int16) of each wait from its exponential (as :func:`model.draws.lognormal_days`): warrant,
     identification, process, response, arrest."""
     m = len(path)
-    days = np.empty((5, m), np.int32)
+    days = np.empty((5, m), np.int16)
     for j in range(m):
         for k in range(5):
             median = s.path_median[path[j]] if k == 2 else s.median[k if k < 2 else k - 1]
-            days[k, j] = np.int32(min(np.ceil(median * exps[k, j]), np.float64(MAX_DELAY_DAYS)))
+            days[k, j] = np.int16(min(np.ceil(median * exps[k, j]), np.float64(MAX_DELAY_DAYS)))
     return days[0], days[1], days[2], days[3], days[4]
