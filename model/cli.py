@@ -92,7 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if note:
         print(f"tipline: note: {note}", file=sys.stderr)
     bar = day_progress(scenario.run.days, scenario.name)
-    model, summary = run(scenario, on_day=(lambda m: bar.update(1)) if bar else None)
+    model, summary = run(scenario, on_day=(lambda m: bar.update(1)) if bar else None,
+                         daily_series=out is not None)   # the daily series is written with --out only
     if bar:
         bar.close()
     if out:
