@@ -1,7 +1,7 @@
 """Chart: reports simulated per second against reports a day, for this model and the SimPy reference.
 
     python benchmarks/chart.py [--des benchmarks/results-des-draw-ahead.json]
-                               [--performance benchmarks/results-scaling-draw-ahead.json]
+                               [--performance benchmarks/results-scaling-int16.json]
                                [--out benchmarks/reports-per-second.svg]
 
 Reads the benchmark results already written (``des_vs_abm.py``: both models on the simplified pipeline at
@@ -63,7 +63,7 @@ def write_svg(fig: go.Figure, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--des", default=str(HERE / "results-des-draw-ahead.json"))
-    parser.add_argument("--performance", default=str(HERE / "results-scaling-draw-ahead.json"))
+    parser.add_argument("--performance", default=str(HERE / "results-scaling-int16.json"))
     parser.add_argument("--out", default=str(HERE / "reports-per-second.svg"))
     args = parser.parse_args()
     series = {**des_series(Path(args.des)), **model_series(Path(args.performance))}
