@@ -236,7 +236,7 @@ def test_the_kernels_numbers_are_the_references():
 def test_the_compiled_platform_draws_the_reference_s_reports_bit_for_bit(overrides):
     """The compiled platform derives its reports' flags, scores and cases' waits from the same uniforms and normals as
     ReportDraws and CaseRules.waits, in float32 where they use float32: every value is identical, surges included."""
-    from model.draws import ReportDraws, case_variates, report_uniforms
+    from model.draws import ReportDraws, case_variates, exp32, report_uniforms
     from model.engine.draws import case_exponents, case_waits, report_facts
 
     platform = RetentionModel(load_scenario("x_platform", overrides), engine="compiled").platforms[0]
@@ -260,7 +260,7 @@ def test_the_compiled_platform_draws_the_reference_s_reports_bit_for_bit(overrid
         cu, cz = case_variates(case_rng, m)
         exponents, work, path = case_exponents(u[5], facts[1], facts[5], cu, cz, platform.sigmas)
         days = case_waits(np.exp(exponents), path, platform.sigmas)
-        assert np.array_equal(np.exp(work), waits.work_factor) and np.exp(work).dtype == np.float32
+        assert np.array_equal(exp32(work), waits.work_factor) and exp32(work).dtype == np.float32
         for name, mine in zip(("warrant_days", "identification_days", "process_days", "response_days", "arrest_days"),
                               days, strict=True):
             assert mine.dtype == np.int16 and np.array_equal(mine, getattr(waits, name)), name

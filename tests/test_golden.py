@@ -9,6 +9,8 @@ national scenarios keep their loads and every stage, policy and drain is exercis
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,6 +51,28 @@ def test_the_shipped_scenario_gives_its_golden_summary(name):
     assert path.exists(), f"no golden file for {name}: run python -m tests.test_golden"
     expected = json.loads(path.read_text())
     assert json.loads(json.dumps(summary_of(name))) == expected
+
+
+def without_simd_dispatch() -> dict[str, str]:
+    """This environment with numpy's SIMD versions beyond its baseline turned off (the ones this CPU has)."""
+    from numpy._core import _multiarray_umath as umath
+    found = [feature for feature in umath.__cpu_dispatch__ if umath.__cpu_features__.get(feature)]
+    return {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(found)}
+
+
+def test_the_golden_results_do_not_depend_on_the_cpu_s_simd_instructions():
+    """numpy picks a version of some functions (exp among them) by the CPU's SIMD instructions, and the versions differ
+    in the last bit: the shipped scenarios must give their golden results without them too, as on a CPU that lacks
+    them."""
+    code = ("import json; from numpy._core import _multiarray_umath as u; from tests.test_golden import SCENARIOS, "
+            "summary_of; print(json.dumps({'dispatched': [f for f in u.__cpu_dispatch__ if u.__cpu_features__.get(f)], "
+            "'results': {name: summary_of(name) for name in SCENARIOS}}))")
+    out = subprocess.run([sys.executable, "-c", code], env=without_simd_dispatch(), cwd=GOLDEN.parent.parent,
+                         capture_output=True, text=True, check=True).stdout
+    runs = json.loads(out)
+    assert runs["dispatched"] == []
+    for name, result in runs["results"].items():
+        assert result == json.loads((GOLDEN / f"{name}.json").read_text()), name
 
 
 if __name__ == "__main__":

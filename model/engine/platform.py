@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from model.agents import Platform
-from model.draws import ATTRIBUTES, CaseDraws, case_variates, report_uniforms
+from model.draws import ATTRIBUTES, CaseDraws, case_variates, exp32, report_uniforms
 from model.engine.ahead import DrawAhead, draws_ahead
 from model.engine.bound import bound
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
@@ -77,7 +77,7 @@ class CompiledPlatform(Platform):
         waits = self._case_waits(np.exp(exponents), path, self.sigmas)
         c = CaseDraws(*uniforms, *normals)
         reports = Reports(automated, urgent, viral, known, score, location, is_case, c.needs_process, c.letter, c.wilson,
-                          c.identify, c.ip_lead, c.cgnat, c.arrest, np.exp(work), *waits)
+                          c.identify, c.ip_lead, c.cgnat, c.arrest, exp32(work), *waits)
         return DayDraws(n, int(np.count_nonzero(automated)), reports)
 
     def file_drawn(self, draws: DayDraws, day: int) -> int:
