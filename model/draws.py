@@ -49,9 +49,10 @@ def exp32(x: np.ndarray) -> np.ndarray:
     """float32 exponentials of float32 `x`, the same on every CPU: taken in float64, then rounded.
 
     numpy's float32 exp has a version for each family of SIMD instructions, and they differ in the last bit (on an
-    AVX-512 machine, 39% of a million values differ from those of its AVX2-less version; the shipped scenarios' results
-    changed with them). Its float64 versions differ in a last bit too (5% of values), which rounding to float32 almost
-    never keeps (about once in 10^10 values).
+    AVX-512 machine, 39% of 2 million values differ from those of the version for CPUs without AVX2; the shipped
+    scenarios' results changed with them). Its float64 versions differ in a last bit too (4.6% of the same values,
+    between the AVX-512 version and the others), which rounding to float32 kept in none of them (it can keep
+    a few in 10^9 of such differences).
     """
     return np.exp(x.astype(np.float64)).astype(np.float32)
 
