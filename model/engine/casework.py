@@ -168,7 +168,6 @@ class CompiledCasework:
         self.investigations_us_today, arrest_bound = self._desk_day(self.arenas, columns, self.ledger, self.lanes,
                                                                     self.calendars, self.staff, self.rules, day)
         store._n_free = int(columns.n_free[0])
-        settle(self.ledger, self.outcomes)
         self.day = day
         if len(arrest_bound):
             self.lab.receive(arrest_bound, day)
@@ -179,5 +178,7 @@ class CompiledCasework:
             agency.credit, agency.used_today, agency.work_waiting, agency.reviews_waiting = credit, used, work, reviews
 
     def end_of_day(self, day: int) -> None:
-        """Book the day's end in the ledger (:meth:`model.casework.Casework.end_of_day`): one kernel call."""
+        """Book the day's end in the ledger (:meth:`model.casework.Casework.end_of_day`): one kernel call; then the
+        day's changes of the Outcomes' counters that the kernels keep in the ledger are added to them."""
         self._end_of_day(self.ledger, day)
+        settle(self.ledger, self.outcomes)

@@ -55,13 +55,14 @@ def ledger_of(out: Outcomes) -> Ledger:
 
 
 def settle(ledger: Ledger, out: Outcomes) -> None:
-    """Add the scalar changes to the Outcomes."""
+    """Add the scalar changes the kernels booked to the Outcomes (once a day, at its end; and after a kernel call made
+    outside the day's steps)."""
     open_other, isp_logs_lost, informational, unreviewed = ledger.counts.tolist()
     out.open_other += open_other
     out.isp_logs_lost += isp_logs_lost
     out.informational += informational
     out.unreviewed += unreviewed
-    ledger.counts[:] = 0
+    ledger.counts.fill(0)
 
 
 # Each booking is a function of one row, compiled without reference counting (``_nrt=False``: numba would count

@@ -55,4 +55,3 @@ class CompiledNcmec(Ncmec):
         self.used_today, self.credit = self._triage_day(desk.arenas, desk.ledger, columns, desk.triage, desk.calendars,
                                                         desk.route, self.triage, self.credit, day)
         store._n_free = int(columns.n_free[0])
-        settle(desk.ledger, self.outcomes)

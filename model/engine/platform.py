@@ -15,7 +15,6 @@ from model.engine.ahead import DrawAhead, draws_ahead
 from model.engine.bound import bound
 from model.engine.draws import Shares, Sigmas, case_exponents, case_waits, report_facts
 from model.engine.filing import Filing, Reports, file_reports
-from model.engine.ledger import settle
 from model.engine.ncmec import CompiledNcmec
 
 _LOCATION_ROW = ATTRIBUTES.index("location")
@@ -93,12 +92,12 @@ class CompiledPlatform(Platform):
                                                             ncmec.triage, desk.route, self.filing, rows, reports, day,
                                                             counted).tolist()
         store._n_free = int(columns.n_free[0])
-        out = self.outcomes
-        settle(desk.ledger, out)
         if counted:
+            out = self.outcomes
             out.reports += n
             out.reports_by_platform[self.index] += n
-            out.legal_process_needed += np.array([need_us, need_foreign], np.int64)
+            out.legal_process_needed[0] += need_us
+            out.legal_process_needed[1] += need_foreign
         ncmec.count_receipt(int(np.count_nonzero(reports.urgent)), bundled)
         return draws.automated
 
