@@ -93,3 +93,9 @@ def test_a_skipped_day_is_an_error_not_other_numbers():
 def test_sweep_workers_that_fill_every_cpu_draw_their_days_themselves():
     with open_executor(workers=max(2, usable_cpus())) as (pool, _):
         assert pool.submit(os.getenv, ENVIRONMENT).result() == "0"
+
+
+@pytest.mark.usefixtures("no_setting")
+def test_a_local_dask_cluster_that_fills_every_cpu_draws_its_days_in_its_workers_too():
+    with open_executor(workers=usable_cpus(), dask_local=True) as (client, _):
+        assert client.submit(os.getenv, ENVIRONMENT).result() == "0"
