@@ -27,11 +27,14 @@ class DailyCollector(mesa.DataCollector):
         series: the model-level series, in column order.
         integer_series: those that are counts (returned as int64 columns; the rest as float64).
         agenttype_reporters: as for :class:`mesa.DataCollector`.
+        kept: False for a model that keeps no daily series (``RetentionModel(daily_series=False)``): reading one is
+            then an error saying so, not an empty table.
     """
 
     def __init__(self, series: Iterable[str], integer_series: Iterable[str],
-                 agenttype_reporters: Mapping[type, Mapping[str, Any]] | None = None) -> None:
+                 agenttype_reporters: Mapping[type, Mapping[str, Any]] | None = None, kept: bool = True) -> None:
         super().__init__(agenttype_reporters=dict(agenttype_reporters or {}))
+        self.kept = kept
         self._given = dict(agenttype_reporters or {})   # as given: attribute names are read with one attrgetter
         self.series = list(series)
         self._today = itemgetter(*self.series)
@@ -77,9 +80,19 @@ class DailyCollector(mesa.DataCollector):
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per collection, one column per series."""
+        self._check_kept()
         frame = pd.DataFrame(np.array(self._rows, np.float64).reshape(len(self._rows), len(self.series)),
                              columns=self.series)
         return frame.astype(dict.fromkeys(self.integer_series, np.int64))
+
+    def get_agenttype_vars_dataframe(self, agent_type: type[mesa.Agent]) -> pd.DataFrame:
+        """Mesa's table of an agent type's reporters, one row per agent per collection."""
+        self._check_kept()
+        return super().get_agenttype_vars_dataframe(agent_type)
+
+    def _check_kept(self) -> None:
+        if not self.kept:
+            raise RuntimeError("this model was built with daily_series=False: it keeps no daily series")
 
 
 class _TypeValues:

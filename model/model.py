@@ -158,7 +158,8 @@ class RetentionModel(mesa.Model):
         self.datacollector = DailyCollector(
             DAILY_SERIES, set(DAILY_SERIES) - FRACTIONAL_SERIES,
             agenttype_reporters={Agency: {"backlog": "backlog", "utilisation": "utilisation"},
-                                 Platform: {"filed": "filed_today", "automated": "automated_today"}})
+                                 Platform: {"filed": "filed_today", "automated": "automated_today"}},
+            kept=daily_series)
         self.daily_series = daily_series
         if daily_series:
             self.datacollector.collect(self)
@@ -275,9 +276,8 @@ class RetentionModel(mesa.Model):
         return self.outcomes.flows([p.spec.name for p in self.platforms], self.day)
 
     def timeseries(self) -> pd.DataFrame:
-        """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES."""
-        if not self.daily_series:
-            raise RuntimeError("this model was built with daily_series=False: it keeps no daily series")
+        """The daily series (pandas), one row per day from day 0; columns as in DAILY_SERIES (an error if the model
+        was built with ``daily_series=False``)."""
         return self.datacollector.get_model_vars_dataframe()
 
 

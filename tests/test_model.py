@@ -251,6 +251,8 @@ def test_a_run_without_the_daily_series_has_the_same_summary_and_says_it_kept_no
     assert json.dumps(without) == json.dumps(with_series)
     with pytest.raises(RuntimeError, match="daily_series=False"):
         model.timeseries()
+    with pytest.raises(RuntimeError, match="daily_series=False"):   # Mesa's own readers too, not an empty table
+        model.datacollector.get_agenttype_vars_dataframe(Agency)
 
 
 def test_a_sweep_run_keeps_no_daily_series(small):
