@@ -55,8 +55,8 @@ def ledger_of(out: Outcomes) -> Ledger:
 
 
 def settle(ledger: Ledger, out: Outcomes) -> None:
-    """Add the scalar changes the kernels booked to the Outcomes (once a day, at its end; and after a kernel call made
-    outside the day's steps)."""
+    """Add the scalar changes the kernels booked to the Outcomes: at the day's end (``CompiledCasework.end_of_day``),
+    and after ``CompiledNcmec.receive``, which is called apart from the kernels of the day."""
     open_other, isp_logs_lost, informational, unreviewed = ledger.counts.tolist()
     out.open_other += open_other
     out.isp_logs_lost += isp_logs_lost
