@@ -108,12 +108,19 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _draw_inline() -> None:
-    """A worker of a pool that keeps every core busy: its platforms do not draw ahead in a thread of their own (unless
-    the environment says so), which would only take time from the other workers (a national run drawing ahead beside
-    a busy core: 0.3-0.9 s of its 10.6-11.0 s less wall time, but 0.2-0.7 s more CPU time, taken from the other
-    worker)."""
-    os.environ.setdefault(DRAW_AHEAD_VARIABLE, "0")
+def _draws_inline(workers: int) -> dict[str, str] | None:
+    """The environment of `workers` worker processes that keep every core busy: their platforms do not draw ahead in
+    a thread of their own (unless this environment says so), which would only take time from the other workers (a
+    national run drawing ahead beside a busy core: 0.3-0.9 s of its 10.6-11.0 s less wall time, but 0.2-0.7 s more
+    CPU time, taken from the other worker). None if a core is left over."""
+    if workers < usable_cpus():
+        return None
+    return {DRAW_AHEAD_VARIABLE: os.environ.get(DRAW_AHEAD_VARIABLE, "0")}
+
+
+def _set_environment(env: dict[str, str]) -> None:
+    """A pool worker's initializer: set `env` in its environment."""
+    os.environ.update(env)
 
 
 @contextmanager
@@ -137,14 +144,11 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                 # No dashboard (its port 8787 may be taken: a warning); the cluster's own log lines are
                 # silenced: a worker closing while a heartbeat is in flight logs a harmless ERROR with a
                 # traceback. A failed run is recorded in its row; a lost worker stops the sweep with a message.
-                # Workers that use every core do not draw ahead, as a pool's (_draw_inline).
                 n_workers = workers or os.cpu_count() or 1
-                env = {DRAW_AHEAD_VARIABLE: os.environ.get(DRAW_AHEAD_VARIABLE, "0")} \
-                    if n_workers >= usable_cpus() else None
                 cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                        processes=True, host="127.0.0.1", dashboard_address=None,
                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                       silence_logs=logging.CRITICAL, env=env)
+                                       silence_logs=logging.CRITICAL, env=_draws_inline(n_workers))
             client = Client(cluster if cluster is not None else scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
             if cluster is not None:
@@ -161,9 +165,9 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
     if workers == 1:
         yield InlineExecutor(), 1
         return
-    busy = workers >= usable_cpus()   # then the workers' platforms draw their days themselves (model.engine.ahead)
+    env = _draws_inline(workers)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=_draw_inline if busy else None)
+                               initializer=_set_environment if env else None, initargs=(env,) if env else ())
     try:
         yield pool, workers
     except BaseException:
