@@ -53,22 +53,25 @@ def test_the_shipped_scenario_gives_its_golden_summary(name):
     assert json.loads(json.dumps(summary_of(name))) == expected
 
 
+def dispatched() -> list[str]:
+    """The SIMD features beyond its baseline that numpy dispatches to in this process."""
+    from numpy._core import _multiarray_umath as umath
+    return [feature for feature in umath.__cpu_dispatch__ if umath.__cpu_features__.get(feature)]
+
+
 def without_simd() -> dict[str, str]:
     """This environment as on a CPU without SIMD instructions beyond the baseline: numpy's versions for the ones this
     CPU has turned off, and numba's kernels compiled for a generic CPU of this architecture (compiled once, then
     cached beside the host's)."""
-    from numpy._core import _multiarray_umath as umath
-    found = [feature for feature in umath.__cpu_dispatch__ if umath.__cpu_features__.get(feature)]
-    return {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(found), "NUMBA_CPU_NAME": "generic"}
+    return {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(dispatched()), "NUMBA_CPU_NAME": "generic"}
 
 
 def test_the_golden_results_do_not_depend_on_the_cpu_s_simd_instructions():
     """numpy picks a version of some functions (exp among them) by the CPU's SIMD instructions, and the versions differ
     in the last bit; numba compiles the kernels for this CPU. The shipped scenarios must give their golden results as
     on a CPU without those instructions too."""
-    code = ("import json; from numpy._core import _multiarray_umath as u; from tests.test_golden import SCENARIOS, "
-            "summary_of; print(json.dumps({'dispatched': [f for f in u.__cpu_dispatch__ if u.__cpu_features__.get(f)], "
-            "'results': {name: summary_of(name) for name in SCENARIOS}}))")
+    code = ("import json; from tests.test_golden import SCENARIOS, dispatched, summary_of; "
+            "print(json.dumps({'dispatched': dispatched(), 'results': {name: summary_of(name) for name in SCENARIOS}}))")
     out = subprocess.run([sys.executable, "-c", code], env=without_simd(), cwd=GOLDEN.parent.parent,
                          capture_output=True, text=True, check=True).stdout
     runs = json.loads(out)
