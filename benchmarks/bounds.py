@@ -104,9 +104,10 @@ def aggregate(scenario_name: str, repeat: int) -> dict[str, Any]:
 
 # --- early-losses: certain losses booked when the wait starts ------------------------------------------------------
 
-def book_certain_losses(self: reference.Casework, rows: np.ndarray, back: np.ndarray, day: int) -> None:
+def book_certain_losses(self: reference.Casework, rows: np.ndarray, back: np.ndarray, day: int) -> int:
     """Counted cases still undecided whose wait ends (on day `back`) after their deadline: lost where they wait,
-    booked for the deadline day as :meth:`model.outcomes.Outcomes.schedule` books late legal process."""
+    booked for the deadline day as :meth:`model.outcomes.Outcomes.schedule` books late legal process. Returns how
+    many."""
     store, out = self.store, self.outcomes
     deadline = store.deadline[rows].astype(np.int64)
     certain = (store.counted[rows] & store.actionable[rows] & store.needs_process[rows] & (deadline >= day)
@@ -120,23 +121,27 @@ def book_certain_losses(self: reference.Casework, rows: np.ndarray, back: np.nda
         late = store.created[rows] > out.split_day
         np.subtract.at(out.late_expiring, (route[late], deadline[late]), 1)
         out.late_lost += np.bincount(route[late], minlength=2)
+    return len(rows)
 
 
 @contextmanager
-def certain_losses_booked_early() -> Iterator[None]:
+def certain_losses_booked_early() -> Iterator[list[int]]:
+    """The reference engine books certain losses when the wait starts (:func:`book_certain_losses`); yields [how many
+    it booked]."""
+    booked = [0]
     originals = reference.Casework._warrant_drafted, reference.Casework._identification_drafted
 
     def waiting(drafted: Callable[..., None], days: str) -> Callable[..., None]:
         def patched(self: reference.Casework, rows: np.ndarray, day: int) -> None:
             drafted(self, rows, day)
             back = day + np.maximum(getattr(self.store, days)[rows], 1).astype(np.int64)   # as the reference's wait
-            book_certain_losses(self, rows, back, day)
+            booked[0] += book_certain_losses(self, rows, back, day)
         return patched
 
     reference.Casework._warrant_drafted = waiting(originals[0], "warrant_days")
     reference.Casework._identification_drafted = waiting(originals[1], "identification_days")
     try:
-        yield
+        yield booked
     finally:
         reference.Casework._warrant_drafted, reference.Casework._identification_drafted = originals
 
@@ -148,12 +153,14 @@ def early_losses(scenario_name: str, overrides: list[str]) -> dict[str, Any]:
         return model.summary()
 
     as_now = summary()
-    with certain_losses_booked_early():
+    with certain_losses_booked_early() as booked:
         early = summary()
     changed = {key: [as_now[key], early[key]] for key in as_now if as_now[key] != early[key]}
-    print(scenario_name, overrides, "drain days", as_now["drain_days"], "->", early["drain_days"], flush=True)
+    print(scenario_name, overrides, "drain days", as_now["drain_days"], "->", early["drain_days"],
+          f"({booked[0]} certain losses booked early)", flush=True)
     return {"scenario": scenario_name, "overrides": overrides, "days_simulated": as_now["days"] + as_now["drain_days"],
-            "drain_days": [as_now["drain_days"], early["drain_days"]], "changed_keys": changed}
+            "drain_days": [as_now["drain_days"], early["drain_days"]], "certain_losses_booked_early": booked[0],
+            "changed_keys": changed}
 
 
 def main() -> None:

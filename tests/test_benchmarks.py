@@ -8,7 +8,10 @@ import inspect
 
 import pytest
 
+from benchmarks.bounds import certain_losses_booked_early, without_foreign_screened
 from benchmarks.instructions import STAGES, totals_of
+from model import RetentionModel, casework, load_scenario
+from model.engine.platform import CompiledPlatform
 
 DUMP = """version: 1
 creator: callgrind-3.19.0
@@ -46,17 +49,12 @@ SHORT = ["run.days=240", "run.warmup_days=60"]
 
 
 def _summary(engine: str = "compiled") -> dict:
-    from model import RetentionModel, load_scenario
-
     model = RetentionModel(load_scenario("x_platform", SHORT), engine=engine, daily_series=False)
     model.run_model()
     return model.summary()
 
 
 def test_the_run_without_foreign_screened_reports_keeps_every_other_report_and_its_draws():
-    from benchmarks.bounds import without_foreign_screened
-    from model.engine.platform import CompiledPlatform
-
     filing = CompiledPlatform.file_drawn
     whole = _summary()
     with without_foreign_screened() as counts:
@@ -69,13 +67,11 @@ def test_the_run_without_foreign_screened_reports_keeps_every_other_report_and_i
 
 
 def test_booking_certain_losses_early_changes_when_they_are_booked_not_what_is_lost():
-    from benchmarks.bounds import certain_losses_booked_early
-    from model import casework
-
     drafted = casework.Casework._identification_drafted
     as_now = _summary("numpy")
-    with certain_losses_booked_early():
+    with certain_losses_booked_early() as booked:
         early = _summary("numpy")
     assert casework.Casework._identification_drafted is drafted
+    assert booked[0] > 0   # the run has certain losses to book early
     assert early["drain_days"] <= as_now["drain_days"]
     assert {k: v for k, v in early.items() if k != "drain_days"} == {k: v for k, v in as_now.items() if k != "drain_days"}
