@@ -34,6 +34,7 @@ import numpy as np
 from model import RetentionModel, load_scenario
 from model import casework as reference
 from model.engine import platform as compiled
+from model.model import run
 
 FOREIGN = 1
 ONE_YEAR = ["retention.window_days=365"]
@@ -71,12 +72,11 @@ def without_foreign_screened() -> Iterator[list[int]]:
 
 
 def timed_run(scenario_name: str) -> tuple[float, float, dict[str, Any]]:
-    """Wall and CPU seconds of building and running the scenario, and its summary."""
+    """Wall and CPU seconds of building and running the scenario (as sweeps run it), and its summary."""
     scenario = load_scenario(scenario_name)
-    start, cpu = time.perf_counter(), time.process_time()
-    model = RetentionModel(scenario, daily_series=False)
-    model.run_model()
-    return time.perf_counter() - start, time.process_time() - cpu, model.summary()
+    cpu = time.process_time()
+    _, summary = run(scenario, daily_series=False)
+    return summary["wall_seconds"], time.process_time() - cpu, summary
 
 
 def aggregate(scenario_name: str, repeat: int) -> dict[str, Any]:
